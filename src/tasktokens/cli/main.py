@@ -1,0 +1,44 @@
+"""The `tasktokens` command: `tasktokens GROUP [COMMAND] [--flags]`.
+
+Each command is a typed dataclass parsed by tyro, with a ``run()`` method.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import tyro
+
+from tasktokens.cli.bench import BenchSim
+from tasktokens.cli.motion import MotionCheck, MotionConvert, PlayMotion
+
+# command words -> config class; the longest match of the leading words wins.
+COMMANDS: dict[tuple[str, ...], type] = {
+    ("motion", "check"): MotionCheck,
+    ("motion", "convert"): MotionConvert,
+    ("bench", "sim"): BenchSim,
+    ("play-motion",): PlayMotion,
+}
+
+
+def _usage() -> str:
+    lines = ["usage: tasktokens COMMAND [--help]", "", "commands:"]
+    for words, cls in COMMANDS.items():
+        lines.append(f"  {' '.join(words):<22} {(cls.__doc__ or '').strip().splitlines()[0]}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    for n in (2, 1):
+        words = tuple(argv[:n])
+        if words in COMMANDS:
+            cls = COMMANDS[words]
+            config = tyro.cli(cls, args=argv[n:], prog=f"tasktokens {' '.join(words)}", description=cls.__doc__)
+            return config.run()
+    print(_usage(), file=sys.stderr)
+    raise SystemExit(0 if argv[:1] in (["-h"], ["--help"]) else 2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,121 @@
+"""`tasktokens motion check|convert` and `tasktokens play-motion`."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import torch
+import tyro
+from rich.console import Console
+
+from tasktokens.character import get_character
+from tasktokens.motion.clip import ClipError, save_npz
+from tasktokens.motion.kinematics import clip_kinematics
+from tasktokens.motion.motion_lib import MotionLib, default_motion_paths, load_clips
+
+console = Console(stderr=True)
+
+
+@dataclass
+class MotionCheck:
+    """Load every clip under the paths, play it through the model's kinematics, report."""
+
+    paths: tyro.conf.Positional[tuple[Path, ...]] = ()
+    """Clip files or folders (default: the MIT DeepMimic clips)."""
+    json: Path | None = None
+    """Write {"loaded", "failed": [{"path", "error"}], "clips": [{"name", "frames", "seconds", "fps"}]} here."""
+    character: str = "humanoid3d"
+    """Character the clips are for."""
+
+    def run(self) -> dict:
+        char = get_character(self.character)
+        clips, failed = load_clips(self.paths or default_motion_paths(), char)
+        report_clips = []
+        model = char.model()
+        for clip in clips:
+            try:  # play it: forward kinematics of every frame must give finite states
+                kin = clip_kinematics(model, clip.qpos, clip.fps)
+                if not np.isfinite(kin.body_pos).all() or not np.isfinite(kin.body_lin_vel).all():
+                    raise ClipError(f"{clip.source}: kinematics produced NaN/inf")
+            except ClipError as err:
+                failed.append({"path": clip.source, "error": str(err)})
+                continue
+            report_clips.append({"name": clip.name, "frames": clip.num_frames, "seconds": round(clip.duration, 4), "fps": round(clip.fps, 4)})
+        report = {"loaded": len(report_clips), "failed": failed, "clips": report_clips}
+        console.print(f"loaded {len(report_clips)} clips, {len(failed)} failed")
+        for f in failed:
+            console.print(f"[red]failed[/red] {f['error']}")
+        if self.json:
+            self.json.parent.mkdir(parents=True, exist_ok=True)
+            self.json.write_text(json.dumps(report, indent=2))
+        return report
+
+
+@dataclass
+class MotionConvert:
+    """Convert clips (DeepMimic .txt) to the project's .npz format."""
+
+    paths: tyro.conf.Positional[tuple[Path, ...]]
+    """Clip files or folders."""
+    out: Path = Path("motions_npz")
+    """Output folder."""
+    character: str = "humanoid3d"
+    """Character the clips are for."""
+
+    def run(self) -> None:
+        clips, failed = load_clips(self.paths, get_character(self.character))
+        self.out.mkdir(parents=True, exist_ok=True)
+        for clip in clips:
+            save_npz(clip, self.out / f"{clip.name}.npz")
+        console.print(f"wrote {len(clips)} clips to {self.out}; {len(failed)} failed")
+        for f in failed:
+            console.print(f"[red]failed[/red] {f['error']}")
+
+
+@dataclass
+class PlayMotion:
+    """Play a clip through the simulator and write a video."""
+
+    clip: str = "humanoid3d_walk"
+    """Clip name (file stem) among --motions."""
+    out: Path = Path("videos/motion.mp4")
+    """Output .mp4 or .gif."""
+    motions: tuple[Path, ...] = field(default_factory=tuple)
+    """Clip files or folders (default: the MIT DeepMimic clips)."""
+    seconds: float | None = None
+    """Length of the video (default: the clip's duration, at least 4 s for looping clips)."""
+    mode: Literal["kinematic", "pd"] = "kinematic"
+    """kinematic: reference states set in the simulator each frame; pd: start at the reference
+    and let physics run with PD targets on the reference pose (open loop, it will drift)."""
+    fps: float = 30.0
+    """Video frame rate (= control rate)."""
+    character: str = "humanoid3d"
+
+    def run(self) -> Path:
+        from tasktokens.sim.batch_sim import BatchSim, SimConfig
+        from tasktokens.viz.video import VideoWriter
+
+        char = get_character(self.character)
+        lib = MotionLib.from_paths(self.motions or default_motion_paths(), char)
+        cid = lib.clip_index(self.clip)
+        duration = float(lib.duration[cid])
+        seconds = self.seconds or (max(duration, 4.0) if lib.clips[cid].loop else duration)
+        times = torch.arange(0.0, seconds, 1.0 / self.fps)
+        ref = lib.state(torch.full_like(times, cid, dtype=torch.long), times)
+        sim = BatchSim(char, SimConfig(num_envs=1, num_threads=1, substeps=round(120 / self.fps)))
+        writer = VideoWriter(sim.model, self.out, fps=self.fps)
+        one = torch.zeros(1, dtype=torch.long)
+        sim.reset(one, ref.qpos[:1].double(), ref.qvel[:1].double())
+        for i in range(len(times)):
+            if self.mode == "kinematic":
+                sim.reset(one, ref.qpos[i : i + 1].double(), ref.qvel[i : i + 1].double())
+            else:
+                sim.step(sim.clamp_targets(char.pd_targets_from_qpos(ref.qpos[i : i + 1].double())))
+            writer.add_data(sim.batch.get_data(0))
+        path = writer.close()
+        console.print(f"wrote {path} ({len(times)} frames)")
+        return path

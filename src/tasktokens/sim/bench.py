@@ -1,0 +1,72 @@
+"""Environment overhead: env steps/s against raw mujoco.batch physics steps/s, same model,
+same simulation and thread count, in one run."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import mujoco
+import mujoco.batch
+import numpy as np
+import torch
+
+from tasktokens.character import Character
+from tasktokens.envs.humanoid_env import HumanoidEnv
+from tasktokens.sim.batch_sim import SimConfig
+
+
+@dataclass
+class SimBenchResult:
+    env_steps_per_s: float
+    """Control steps of the environment per second, summed over environments."""
+    raw_steps_per_s: float
+    """mujoco.batch physics steps per second, summed over simulations."""
+    ratio: float
+    """env_steps_per_s * substeps / raw_steps_per_s (1 = no overhead)."""
+    num_envs: int
+    num_threads: int
+    substeps: int
+
+
+def _bench_env(env: HumanoidEnv, seconds: float, rng: torch.Generator) -> float:
+    n = env.num_envs
+    env.reset_envs(torch.arange(n))
+    steps, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        actions = torch.rand(n, env.num_actions, generator=rng) * 2 - 1
+        _obs, done, _failed = env.step(actions)
+        env.reset_envs(done.nonzero().squeeze(-1))
+        steps += 1
+    return steps * n / (time.perf_counter() - start)
+
+
+def _bench_raw(model: mujoco.MjModel, cfg: SimConfig, seconds: float, default_qpos: np.ndarray) -> float:
+    """Bare Batch stepping, random controls, resets when the root falls below 0.5 m."""
+    batch = mujoco.batch.Batch(model, cfg.num_envs, nthread=cfg.num_threads, persistent=True)
+    ctrl, qpos = batch.bind("ctrl"), batch.bind("qpos")
+    qpos[:] = default_qpos
+    batch.forward()
+    rng = np.random.default_rng(0)
+    steps, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        ctrl[:] = rng.uniform(-1, 1, ctrl.shape)  # PD targets within +-1 rad: stable, like the env
+        batch.step(nstep=cfg.substeps)
+        fallen = np.nonzero(qpos[:, 2] < 0.5)[0]
+        if fallen.size:
+            batch.reset(fallen)
+            qpos[fallen] = default_qpos
+        steps += cfg.substeps
+    return steps * cfg.num_envs / (time.perf_counter() - start)
+
+
+def bench_sim(character: Character, seconds: float, num_envs: int = 512, num_threads: int = 2) -> SimBenchResult:
+    """Run both measurements for `seconds` each; torch uses one thread so that MuJoCo's
+    threads have the cores (as in training, where physics and torch alternate)."""
+    cfg = SimConfig(num_envs=num_envs, num_threads=num_threads)
+    env = HumanoidEnv(character, cfg)
+    rng = torch.Generator().manual_seed(0)
+    _bench_env(env, min(1.0, seconds), rng)  # warm-up
+    env_rate = _bench_env(env, seconds, rng)
+    raw_rate = _bench_raw(env.sim.model, cfg, seconds, env.default_qpos.numpy())
+    return SimBenchResult(env_rate, raw_rate, env_rate * cfg.substeps / raw_rate, num_envs, num_threads, cfg.substeps)

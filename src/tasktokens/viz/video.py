@@ -1,0 +1,66 @@
+"""Offscreen videos with MuJoCo's renderer (software EGL on a headless CPU machine: the package
+sets MUJOCO_GL=egl on import), tracking camera on the root, written as MP4 (imageio-ffmpeg) or
+GIF by the file's suffix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import imageio.v2 as imageio
+import mujoco
+import numpy as np
+
+
+class VideoWriter:
+    """Render states of a model and write them to MP4 or GIF."""
+
+    def __init__(self, model: mujoco.MjModel, path: Path, fps: float = 30.0, width: int = 640, height: int = 480):
+        self.path = Path(path)
+        if self.path.suffix.lower() not in (".mp4", ".gif"):
+            raise ValueError(f"{self.path}: video must end in .mp4 or .gif")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.model, self.data = model, mujoco.MjData(model)
+        self.renderer = mujoco.Renderer(model, height, width)
+        self.camera = mujoco.MjvCamera()
+        self.camera.type = mujoco.mjtCamera.mjCAMERA_TRACKING
+        self.camera.trackbodyid = 1  # the root
+        self.camera.distance, self.camera.elevation, self.camera.azimuth = 4.0, -15.0, 135.0
+        self.fps = fps
+        self.frames: list[np.ndarray] = []
+        # Shadows and reflections cost 3-5x on a software renderer (notes/dependencies.md).
+        self.renderer.scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = False
+        self.renderer.scene.flags[mujoco.mjtRndFlag.mjRND_REFLECTION] = False
+
+    def add_qpos(self, qpos: np.ndarray) -> np.ndarray:
+        """Render one kinematic state (nq,) and keep the frame."""
+        self.data.qpos[:] = qpos
+        mujoco.mj_kinematics(self.model, self.data)
+        return self.add_data(self.data)
+
+    def add_data(self, data: mujoco.MjData) -> np.ndarray:
+        """Render a full MjData (e.g. a simulation of the batch) and keep the frame."""
+        self.renderer.update_scene(data, self.camera)
+        for flag in (mujoco.mjtRndFlag.mjRND_SHADOW, mujoco.mjtRndFlag.mjRND_REFLECTION):
+            self.renderer.scene.flags[flag] = False
+        frame = self.renderer.render().copy()
+        self.frames.append(frame)
+        return frame
+
+    def close(self) -> Path:
+        """Write the file; returns its path."""
+        if not self.frames:
+            raise ValueError(f"{self.path}: no frames rendered")
+        if self.path.suffix.lower() == ".gif":
+            imageio.mimsave(self.path, self.frames, duration=1000.0 / self.fps, loop=0)
+        else:
+            imageio.mimsave(self.path, self.frames, fps=self.fps, macro_block_size=1)
+        self.renderer.close()
+        return self.path
+
+
+def render_qpos_video(model: mujoco.MjModel, qpos: np.ndarray, path: Path, fps: float = 30.0, **kw) -> Path:
+    """Kinematic playback of (T, nq) states."""
+    writer = VideoWriter(model, path, fps=fps, **kw)
+    for q in qpos:
+        writer.add_qpos(q)
+    return writer.close()
