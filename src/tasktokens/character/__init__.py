@@ -90,27 +90,31 @@ class Character:
         return offset, scale
 
     @cached_property
-    def _actuator_layout(self) -> list[tuple[int, int]]:
-        """Per actuator: (qpos address of its joint, rotation-vector component or -1 for a hinge)."""
+    def _actuator_layout(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Index tensors: ball joints' qpos addresses (K,) and their x/y/z actuators (K, 3);
+        hinges' qpos addresses (H,) and actuators (H,)."""
         m = self._model
-        layout = []
+        ball: dict[int, list[int]] = {}
+        hinge_q, hinge_a = [], []
         for a in range(m.nu):
-            j = m.actuator_trnid[a, 0]
-            adr = int(m.jnt_qposadr[j])
-            comp = int(np.argmax(m.actuator_gear[a, :3])) if m.jnt_type[j] == mujoco.mjtJoint.mjJNT_BALL else -1
-            layout.append((adr, comp))
-        return layout
+            j = int(m.actuator_trnid[a, 0])
+            if m.jnt_type[j] == mujoco.mjtJoint.mjJNT_BALL:
+                ball.setdefault(int(m.jnt_qposadr[j]), [0, 0, 0])[int(np.argmax(m.actuator_gear[a, :3]))] = a
+            else:
+                hinge_q.append(int(m.jnt_qposadr[j]))
+                hinge_a.append(a)
+        t = torch.as_tensor
+        return t(list(ball)), t(list(ball.values())), t(hinge_q), t(hinge_a)
 
     def pd_targets_from_qpos(self, qpos: torch.Tensor) -> torch.Tensor:
-        """PD targets (..., nu) that hold the joint pose of qpos (..., nq): the rotation vector of
+        """PD targets (N, nu) that hold the joint pose of qpos (N, nq): the rotation vector of
         each ball joint (what a position actuator with gear e_k reads), the angle of each hinge."""
-        out = []
-        for adr, comp in self._actuator_layout:
-            if comp < 0:
-                out.append(qpos[..., adr])
-            else:
-                out.append(rotations.quat_to_rotvec(qpos[..., adr : adr + 4])[..., comp])
-        return torch.stack(out, dim=-1)
+        ball_q, ball_a, hinge_q, hinge_a = self._actuator_layout
+        out = qpos.new_zeros(qpos.shape[0], self.num_dof)
+        quats = qpos[:, ball_q[:, None] + torch.arange(4)]  # (N, K, 4)
+        out[:, ball_a] = rotations.quat_to_rotvec(quats)
+        out[:, hinge_a] = qpos[:, hinge_q]
+        return out
 
     def fingerprint(self) -> dict:
         """What a checkpoint records to check it belongs to this character."""

@@ -11,6 +11,8 @@ import tyro
 
 from tasktokens.cli.bench import BenchSim
 from tasktokens.cli.motion import MotionCheck, MotionConvert, PlayMotion
+from tasktokens.eval.tracker import TrackerEval
+from tasktokens.train.tracker import TrackerTrainConfig
 
 # command words -> config class; the longest match of the leading words wins.
 COMMANDS: dict[tuple[str, ...], type] = {
@@ -18,6 +20,8 @@ COMMANDS: dict[tuple[str, ...], type] = {
     ("motion", "convert"): MotionConvert,
     ("bench", "sim"): BenchSim,
     ("play-motion",): PlayMotion,
+    ("pretrain", "tracker"): TrackerTrainConfig,
+    ("eval", "tracker"): TrackerEval,
 }
 
 
@@ -28,7 +32,8 @@ def _usage() -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None):
+def run(argv: list[str] | None = None):
+    """Parse the command line and run the command; returns what the command returns."""
     argv = list(sys.argv[1:] if argv is None else argv)
     for n in (2, 1):
         words = tuple(argv[:n])
@@ -38,6 +43,11 @@ def main(argv: list[str] | None = None):
             return config.run()
     print(_usage(), file=sys.stderr)
     raise SystemExit(0 if argv[:1] in (["-h"], ["--help"]) else 2)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point (returns nothing, so the exit status is 0 on success)."""
+    run(argv)
 
 
 if __name__ == "__main__":

@@ -67,6 +67,8 @@ class BatchSim:
         self._cvel = _live(self.batch.bind("cvel"))
         self._com = _live(self.batch.bind("subtree_com"))
         self._contact = _live(self.batch.bind("sensordata"))
+        self._act_force = _live(self.batch.bind("actuator_force"))
+        self._act_vel = _live(self.batch.bind("actuator_velocity"))
         self._root_of = torch.as_tensor(self.model.body_rootid[1 : 1 + self.nb], dtype=torch.long)
         self._contact_adr = self._floor_contact_sensor_columns()
         offset, scale = character.action_offset_scale
@@ -120,6 +122,10 @@ class BatchSim:
         com = self._com[:, self._root_of]
         return velocity_at_body_origin(cvel, self.body_pos, com)
 
+    def actuator_power(self) -> Tensor:
+        """(N,) mechanical power of the actuators, sum |force * velocity| (W)."""
+        return (self._act_force * self._act_vel).abs().sum(dim=-1)
+
     def ground_contacts(self) -> Tensor:
         """(N, B) bool: body touches the floor (contacts of the last physics substep)."""
         return self._contact[:, self._contact_adr] > 0
@@ -148,7 +154,7 @@ class BatchSim:
         try:
             self.batch.step(nstep=self.cfg.substeps, stage=mujoco.mjtStage.mjSTAGE_VEL)
         except mujoco.batch.SimulationError as err:
-            self.failed[torch.as_tensor(np.asarray(err.args[0]), dtype=torch.long)] = True
+            self.failed[torch.as_tensor(np.asarray(err.ids), dtype=torch.long)] = True
         # MuJoCo resets an unstable simulation (bad qacc) to its defaults with a warning and
         # time 0: a clock that went back marks it.
         self.failed |= self._time < expected_time
@@ -163,6 +169,9 @@ class BatchSim:
         self.batch.reset(idx, stage=mujoco.mjtStage.mjSTAGE_NONE)
         self.qpos[ids] = qpos.to(torch.float64)
         self.qvel[ids] = qvel.to(torch.float64)
+        # Start the clock at one control step, not 0: MuJoCo's automatic reset of an unstable
+        # simulation sets time to 0 and finishes the step, which from 0 would look like a normal step.
+        self._time[ids] = self.control_dt
         self.batch.forward(idx, stage=mujoco.mjtStage.mjSTAGE_VEL)
         self.failed[ids] = False
 

@@ -1,0 +1,161 @@
+"""On-policy training loop around rsl_rl's PPO: rollouts, updates, TensorBoard, a rich progress
+bar with samples/s and success, checkpoints every few minutes and on SIGTERM, and resume.
+
+The environment follows rsl_rl's VecEnv contract, and its step() extras also carry
+``extras["episode"] = {"done", "success", "return", "length"}`` for the finished episodes.
+It may define ``state_dict()`` / ``load_state_dict()`` for sampler state saved with the run.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rsl_rl.algorithms import PPO
+from torch.utils.tensorboard import SummaryWriter
+
+from tasktokens.train.checkpoint import STATE, WEIGHTS, CheckpointError, load_weights, save_run
+
+
+@dataclass
+class RunnerConfig:
+    """Length of a run and how it is saved."""
+
+    max_samples: int = 50_000_000
+    """Stop after this many environment steps (summed over environments)."""
+    checkpoint_minutes: float = 5.0
+    """Save every this many minutes of wall time (and at the end, and on SIGTERM)."""
+    seed: int = 0
+    """Seed of torch (network initialisation, action noise)."""
+
+
+class Runner:
+    """Trains `alg` on `env`, saving into `out`."""
+
+    def __init__(self, env, alg: PPO, cfg: RunnerConfig, out: Path, full_config, character):
+        self.env, self.alg, self.cfg, self.out = env, alg, cfg, Path(out)
+        self.full_config, self.character = full_config, character
+        self.iteration, self.samples, self.wall_seconds = 0, 0, 0.0
+        self.success_ema, self.return_ema = 0.0, 0.0
+        self._stop = False
+
+    # --- persistence -------------------------------------------------------------------------
+    def tensors(self) -> dict[str, torch.Tensor]:
+        actor = {f"actor.{k}": v for k, v in self.alg.actor.state_dict().items()}
+        critic = {f"critic.{k}": v for k, v in self.alg.critic.state_dict().items()}
+        return actor | critic
+
+    def save(self) -> None:
+        state = {
+            "iteration": self.iteration,
+            "samples": self.samples,
+            "wall_seconds": self.wall_seconds,
+            "optimizer": self.alg.optimizer.state_dict(),
+            "learning_rate": self.alg.learning_rate,
+            "torch_rng": torch.get_rng_state(),
+            "success_ema": self.success_ema,
+            "return_ema": self.return_ema,
+            "env": self.env.state_dict() if hasattr(self.env, "state_dict") else {},
+        }
+        extra = {"iteration": self.iteration, "samples": self.samples, "wall_seconds": round(self.wall_seconds, 1)}
+        save_run(self.out, self.tensors(), state, self.full_config, self.character, extra)
+
+    def resume(self) -> None:
+        """Continue from the run folder's last checkpoint (same iteration, optimizer state)."""
+        if not (self.out / WEIGHTS).exists() or not (self.out / STATE).exists():
+            raise CheckpointError(f"{self.out}: nothing to resume (no {WEIGHTS} and {STATE}); start without --resume")
+        tensors, _meta = load_weights(self.out / WEIGHTS, self.character)
+        self.alg.actor.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("actor.")})
+        self.alg.critic.load_state_dict({k[7:]: v for k, v in tensors.items() if k.startswith("critic.")})
+        state = torch.load(self.out / STATE, weights_only=False)
+        self.alg.optimizer.load_state_dict(state["optimizer"])
+        self.alg.learning_rate = state["learning_rate"]
+        for group in self.alg.optimizer.param_groups:
+            group["lr"] = state["learning_rate"]
+        torch.set_rng_state(state["torch_rng"])
+        self.iteration, self.samples = state["iteration"], state["samples"]
+        self.wall_seconds = state["wall_seconds"]
+        self.success_ema, self.return_ema = state["success_ema"], state["return_ema"]
+        if hasattr(self.env, "load_state_dict"):
+            self.env.load_state_dict(state["env"])
+
+    # --- training ----------------------------------------------------------------------------
+    def _rollout(self) -> dict[str, float]:
+        obs = self.env.get_observations()
+        done_n, success_n, ret_sum = 0, 0, 0.0
+        logs: dict[str, float] = {}
+        with torch.inference_mode():
+            for _ in range(self.alg.storage.num_transitions_per_env):
+                actions = self.alg.act(obs)
+                obs, rewards, dones, extras = self.env.step(actions)
+                self.alg.process_env_step(obs, rewards, dones, extras)
+                ep = extras["episode"]
+                done_n += int(ep["done"].sum())
+                success_n += int(ep["success"].sum())
+                ret_sum += float(ep["return"][ep["done"]].sum())
+                for k, v in extras.get("log", {}).items():
+                    logs[k] = logs.get(k, 0.0) + float(v) / self.alg.storage.num_transitions_per_env
+            self.alg.compute_returns(obs)
+        if done_n:
+            a = min(1.0, done_n / 2000)  # smooth over about 2000 episodes
+            self.success_ema += a * (success_n / done_n - self.success_ema)
+            self.return_ema += a * (ret_sum / done_n - self.return_ema)
+        logs["/episodes"] = done_n
+        return logs
+
+    def _on_sigterm(self, *_):
+        self._stop = True
+
+    def learn(self) -> None:
+        torch.manual_seed(self.cfg.seed + self.iteration)
+        writer = SummaryWriter(str(self.out / "tb"))
+        previous = signal.signal(signal.SIGTERM, self._on_sigterm)
+        batch = self.env.num_envs * self.alg.storage.num_transitions_per_env
+        last_save = time.time()
+        columns = [TextColumn("[bold]it {task.fields[it]}"), BarColumn(), TextColumn("{task.completed:,.0f}/{task.total:,.0f} samples"),
+                   TextColumn("{task.fields[sps]:,.0f} samples/s"), TextColumn("return {task.fields[ret]:.1f}"),
+                   TextColumn("success {task.fields[succ]:.2f}"), TimeElapsedColumn()]
+        try:
+            with Progress(*columns, transient=False) as bar:
+                task = bar.add_task("train", total=self.cfg.max_samples, completed=self.samples, it=self.iteration, sps=0.0, ret=0.0, succ=0.0)
+                while self.samples < self.cfg.max_samples and not self._stop:
+                    t0 = time.time()
+                    logs = self._rollout()
+                    t1 = time.time()
+                    losses = self.alg.update()
+                    t2 = time.time()
+                    self.iteration += 1
+                    self.samples += batch
+                    self.wall_seconds += t2 - t0
+                    sps = batch / (t2 - t0)
+                    bar.update(task, completed=self.samples, it=self.iteration, sps=sps, ret=self.return_ema, succ=self.success_ema)
+                    if not bar.console.is_terminal:  # background runs: one plain line per iteration
+                        bar.console.print(
+                            f"it {self.iteration} samples {self.samples} sps {sps:.0f} rollout {t1 - t0:.2f}s update {t2 - t1:.2f}s "
+                            f"return {self.return_ema:.2f} success {self.success_ema:.3f} lr {self.alg.learning_rate:.2e}"
+                        )
+                    self._log(writer, logs, losses, sps, t1 - t0, t2 - t1)
+                    if time.time() - last_save > 60 * self.cfg.checkpoint_minutes:
+                        self.save()
+                        last_save = time.time()
+        finally:
+            self.save()
+            writer.close()
+            signal.signal(signal.SIGTERM, previous)
+
+    def _log(self, writer: SummaryWriter, logs: dict, losses: dict, sps: float, rollout_s: float, update_s: float) -> None:
+        step = self.samples
+        for k, v in logs.items():
+            writer.add_scalar(f"env{k}", v, step)
+        for k, v in losses.items():
+            writer.add_scalar(f"loss/{k}", v, step)
+        writer.add_scalar("perf/samples_per_s", sps, step)
+        writer.add_scalar("perf/rollout_s", rollout_s, step)
+        writer.add_scalar("perf/update_s", update_s, step)
+        writer.add_scalar("train/success", self.success_ema, step)
+        writer.add_scalar("train/episode_return", self.return_ema, step)
+        writer.add_scalar("train/learning_rate", self.alg.learning_rate, step)

@@ -1,0 +1,105 @@
+"""Tracking task: reward terms at hand-made states, termination, sampling, fall rule."""
+
+import math
+
+import pytest
+import torch
+
+from tasktokens import rotations as rot
+from tasktokens.motion.motion_lib import MotionLib, MotionState, data_root
+from tasktokens.character import HUMANOID3D
+from tasktokens.tasks import get_task
+from tasktokens.tasks.tracking import TrackingConfig, TrackingEnv, TrackingRewardWeights, tracking_reward, unexpected_ground_contact
+
+CLIPS = data_root() / "motions" / "deepmimic" / "clips"
+
+
+@pytest.fixture(scope="module")
+def lib():
+    return MotionLib.from_paths([CLIPS / "humanoid3d_walk.txt", CLIPS / "humanoid3d_run.txt"], HUMANOID3D)
+
+
+def _ref(lib, n=3):
+    return lib.state(torch.zeros(n, dtype=torch.long), torch.linspace(0.1, 0.6, n))
+
+
+def _cur(ref: MotionState):
+    return (ref.body_pos.clone(), ref.body_quat.clone(), ref.body_lin_vel.clone(), ref.body_ang_vel.clone())
+
+
+def test_perfect_tracking_gives_the_maximum(lib):
+    ref, w = _ref(lib), TrackingRewardWeights()
+    reward, terms = tracking_reward(_cur(ref), ref, torch.zeros(3), w)
+    assert torch.allclose(reward, torch.full((3,), 1.2), atol=1e-5)
+    reward_p, _ = tracking_reward(_cur(ref), ref, torch.full((3,), 100.0), w)
+    assert torch.allclose(reward_p, torch.full((3,), 1.2 - 100.0 * w.power), atol=1e-5)
+
+
+def test_known_position_offset_gives_hand_computed_value(lib):
+    ref, w = _ref(lib), TrackingRewardWeights()
+    pos, quat, lin, ang = _cur(ref)
+    pos[..., 0] += 0.1  # every body 10 cm along x: height unchanged
+    reward, terms = tracking_reward((pos, quat, lin, ang), ref, torch.zeros(3), w)
+    expected = 0.5 * math.exp(-100 * 0.01) + 0.3 + 0.1 + 0.1 + 0.2
+    assert torch.allclose(reward, torch.full((3,), expected), atol=1e-5)
+    assert torch.allclose(terms["pos"], torch.full((3,), math.exp(-1.0)), atol=1e-5)
+
+
+def test_known_rotation_and_height_offsets(lib):
+    ref, w = _ref(lib), TrackingRewardWeights()
+    pos, quat, lin, ang = _cur(ref)
+    turn = rot.quat_from_yaw(torch.tensor(0.2)).expand_as(quat)
+    quat = rot.quat_mul(turn, quat)  # every body turned 0.2 rad
+    _, terms = tracking_reward((pos, quat, lin, ang), ref, torch.zeros(3), w)
+    assert torch.allclose(terms["rot"], torch.full((3,), math.exp(-10 * 0.04)), atol=1e-4)
+    pos2 = pos.clone()
+    pos2[:, 0, 2] += 0.05  # only the root 5 cm higher: height and position terms
+    _, terms2 = tracking_reward((pos2, ref.body_quat, lin, ang), ref, torch.zeros(3), w)
+    assert torch.allclose(terms2["height"], torch.full((3,), math.exp(-100 * 0.0025)), atol=1e-5)
+    assert torch.allclose(terms2["pos"], torch.full((3,), math.exp(-100 * 0.0025 / 15)), atol=1e-5)
+
+
+def test_unexpected_contact_rule():
+    allowed = torch.zeros(15, dtype=torch.bool)
+    allowed[[11, 14]] = True
+    contacts = torch.zeros(3, 15, dtype=torch.bool)
+    heights = torch.full((3, 15), 0.9)
+    contacts[0, 11] = True  # a foot: fine
+    contacts[1, 0] = True  # pelvis on the ground while the reference pelvis is up: fall
+    contacts[2, 5] = True  # a hand on the ground where the reference hand is too (crawl)
+    heights[2, 5] = 0.05
+    assert unexpected_ground_contact(contacts, heights, allowed).tolist() == [False, True, False]
+
+
+def test_task_is_registered():
+    spec = get_task("tracking")
+    assert spec.env_cls is TrackingEnv and spec.config_cls is TrackingConfig
+
+
+def test_drift_terminates_and_clip_end_times_out(lib):
+    env = TrackingEnv(TrackingConfig(num_envs=4, num_threads=1), motion_lib=lib)
+    env.start_clips(torch.arange(4), torch.zeros(4, dtype=torch.long), torch.full((4,), 0.2))
+    qpos = env.sim.qpos.clone()
+    qpos[1, 0] += 0.5  # env 1 half a metre away from its reference
+    env.sim.reset(torch.tensor([1]), qpos[1:2], env.sim.qvel[1:2].clone())
+    _, reward, done, extras = env.step(torch.zeros(4, env.num_actions))
+    assert done[1] and not extras["time_outs"][1]
+    assert not done[0] and not done[2]
+    assert reward[1] < reward[0]
+
+
+def test_time_out_at_episode_length(lib):
+    cfg = TrackingConfig(num_envs=2, num_threads=1, episode_seconds=0.2, termination_distance=1e9)
+    env = TrackingEnv(cfg, motion_lib=lib)
+    env.start_clips(torch.arange(2), torch.zeros(2, dtype=torch.long), torch.zeros(2))
+    outs = [env.step(torch.zeros(2, env.num_actions))[3]["time_outs"] for _ in range(env.max_episode_length)]
+    assert env.max_episode_length == 6
+    assert not any(o.any() for o in outs[:-1]) and outs[-1].all()
+
+
+def test_failing_clips_are_sampled_more(lib):
+    env = TrackingEnv(TrackingConfig(num_envs=2, num_threads=1), motion_lib=lib)
+    env.fail_rate[:] = torch.tensor([0.0, 1.0])
+    clips = lib.sample_clips(20000, env.sampling_weights(), torch.Generator().manual_seed(0))
+    share_run = (clips == 1).float().mean().item()
+    assert share_run == pytest.approx(1.2 / 1.4, abs=0.02)

@@ -1,0 +1,79 @@
+"""Training runs: checkpoints, resume from the same iteration and optimizer state, wrong character."""
+
+import dataclasses
+
+import pytest
+import torch
+
+from tasktokens.algos.ppo import ActorCriticConfig, PPOConfig
+from tasktokens.character import HUMANOID3D
+from tasktokens.motion.motion_lib import data_root
+from tasktokens.tasks.tracking import TrackingConfig
+from tasktokens.train.checkpoint import WEIGHTS, CheckpointError, load_weights
+from tasktokens.train.runner import RunnerConfig
+from tasktokens.train.tracker import TrackerTrainConfig
+
+CLIP = data_root() / "motions" / "deepmimic" / "clips" / "humanoid3d_walk.txt"
+
+
+def _config(out, samples, resume=False):
+    return TrackerTrainConfig(
+        out=out,
+        resume=resume,
+        env=TrackingConfig(motions=(CLIP,), num_envs=8, num_threads=1),
+        ppo=PPOConfig(steps_per_env=4, mini_batches=2, learning_epochs=1),
+        models=ActorCriticConfig(actor_hidden=(32,), critic_hidden=(32,)),
+        runner=RunnerConfig(max_samples=samples),
+        torch_threads=1,
+    )
+
+
+def test_resume_continues_iteration_and_optimizer_state(tmp_path):
+    first = _config(tmp_path, 64).run()  # 2 iterations of 8 envs x 4 steps
+    assert first.iteration == 2 and first.samples == 64
+    saved_opt = first.alg.optimizer.state_dict()
+    resumed = _config(tmp_path, 96, resume=True)
+    runner = resumed.run()
+    assert runner.iteration == 3 and runner.samples == 96
+    # the resumed optimizer started from the saved moments: its step count went on from there
+    k = next(iter(saved_opt["state"]))
+    steps_before = saved_opt["state"][k]["step"]
+    assert runner.alg.optimizer.state_dict()["state"][k]["step"] == steps_before + 2  # 1 epoch x 2 minibatches
+
+
+def test_resume_loads_exactly_what_was_saved(tmp_path):
+    first = _config(tmp_path, 32).run()
+    cfg = _config(tmp_path, 32, resume=True)
+    from tasktokens.algos.ppo import build_ppo
+    from tasktokens.tasks.tracking import TrackingEnv
+    from tasktokens.train.runner import Runner
+
+    env = TrackingEnv(cfg.env)
+    alg = build_ppo(env.get_observations(), env.num_actions, env.num_envs, cfg.ppo, cfg.models)
+    runner = Runner(env, alg, cfg.runner, tmp_path, cfg, HUMANOID3D)
+    runner.resume()
+    for k, v in first.alg.actor.state_dict().items():
+        assert torch.equal(v, runner.alg.actor.state_dict()[k]), k
+    a, b = first.alg.optimizer.state_dict()["state"], runner.alg.optimizer.state_dict()["state"]
+    assert all(torch.equal(a[i]["exp_avg"], b[i]["exp_avg"]) for i in a)
+    assert runner.iteration == first.iteration
+    assert torch.equal(env.fail_rate, first.env.fail_rate)
+
+
+def test_resume_without_checkpoint_is_a_clear_error(tmp_path):
+    with pytest.raises(CheckpointError, match="nothing to resume"):
+        _config(tmp_path / "empty", 32, resume=True).run()
+
+
+def test_checkpoint_for_another_character_is_refused(tmp_path):
+    _config(tmp_path, 32).run()
+    other = dataclasses.replace(HUMANOID3D, name="smpl")
+    with pytest.raises(CheckpointError, match="humanoid3d"):
+        load_weights(tmp_path / WEIGHTS, other)
+
+
+def test_corrupt_checkpoint_is_a_clear_error(tmp_path):
+    bad = tmp_path / WEIGHTS
+    bad.write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError, match=str(bad)):
+        load_weights(bad, HUMANOID3D)
