@@ -6,10 +6,16 @@ import pytest
 import torch
 
 from tasktokens import rotations as rot
-from tasktokens.motion.motion_lib import MotionLib, MotionState, data_root
 from tasktokens.character import HUMANOID3D
+from tasktokens.motion.motion_lib import MotionLib, MotionState, data_root
 from tasktokens.tasks import get_task
-from tasktokens.tasks.tracking import TrackingConfig, TrackingEnv, TrackingRewardWeights, tracking_reward, unexpected_ground_contact
+from tasktokens.tasks.tracking import (
+    TrackingConfig,
+    TrackingEnv,
+    TrackingRewardWeights,
+    tracking_reward,
+    unexpected_ground_contact,
+)
 
 CLIPS = data_root() / "motions" / "deepmimic" / "clips"
 
@@ -103,3 +109,17 @@ def test_failing_clips_are_sampled_more(lib):
     clips = lib.sample_clips(20000, env.sampling_weights(), torch.Generator().manual_seed(0))
     share_run = (clips == 1).float().mean().item()
     assert share_run == pytest.approx(1.2 / 1.4, abs=0.02)
+
+
+def test_curriculum_fades_in_non_locomotion_clips():
+    clips = data_root() / "motions" / "deepmimic" / "clips"
+    lib = MotionLib.from_paths([clips / "humanoid3d_walk.txt", clips / "humanoid3d_kick.txt"], HUMANOID3D)
+    cfg = TrackingConfig(num_envs=2, num_threads=1, curriculum_samples=1000, curriculum_start=0.05)
+    env = TrackingEnv(cfg, motion_lib=lib)
+    env.fail_rate[:] = 1.0
+    env.samples = 0
+    assert env.sampling_weights().tolist() == pytest.approx([1.2, 1.2 * 0.05])
+    env.samples = 500
+    assert env.sampling_weights().tolist() == pytest.approx([1.2, 0.6])
+    env.samples = 5000
+    assert env.sampling_weights().tolist() == pytest.approx([1.2, 1.2])

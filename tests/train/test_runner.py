@@ -77,3 +77,29 @@ def test_corrupt_checkpoint_is_a_clear_error(tmp_path):
     bad.write_bytes(b"not a checkpoint")
     with pytest.raises(CheckpointError, match=str(bad)):
         load_weights(bad, HUMANOID3D)
+
+
+def test_sigterm_saves_a_checkpoint_and_exits(tmp_path):
+    """A background run stopped with SIGTERM writes its checkpoint before it exits."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    cmd = [sys.executable, "-m", "tasktokens.cli.main", "pretrain", "tracker", "--out", str(tmp_path), "--env.motions", str(CLIP),
+           "--env.num-envs", "8", "--env.num-threads", "1", "--ppo.steps-per-env", "4", "--ppo.mini-batches", "2",
+           "--models.actor-hidden", "32", "--models.critic-hidden", "32", "--runner.max-samples", "100000000", "--torch-threads", "1"]
+    log = tmp_path / "log.txt"
+    with open(log, "w") as f:
+        proc = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT, env=os.environ | {"PYTHONUNBUFFERED": "1"})
+    deadline = time.time() + 120
+    while "it 3 " not in log.read_text() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    assert proc.poll() is None, log.read_text()
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 0, log.read_text()
+    state = torch.load(tmp_path / "train_state.pt", weights_only=False)
+    assert state["iteration"] >= 3
+    tensors, meta = load_weights(tmp_path / WEIGHTS, HUMANOID3D)
+    assert meta["iteration"] == state["iteration"] and meta["config"]["env"]["num_envs"] == 8

@@ -127,7 +127,7 @@ def _actuators_xml(joints: list[dict]) -> str:
         if kind == "revolute":
             xml += f'    <position name="{name}" joint="{name}" {common}/>\n'
             continue
-        for axis, gear in zip("xyz", ("1 0 0", "0 1 0", "0 0 1")):
+        for axis, gear in zip("xyz", ("1 0 0", "0 1 0", "0 0 1"), strict=True):
             xml += f'    <position name="{name}_{axis}" joint="{name}" gear="{gear}" {common}/>\n'
     return xml
 

@@ -11,7 +11,7 @@ import tyro
 
 from tasktokens.cli.bench import BenchSim
 from tasktokens.cli.motion import MotionCheck, MotionConvert, PlayMotion
-from tasktokens.eval.tracker import TrackerEval
+from tasktokens.eval.tracker import PlayTracker, TrackerEval
 from tasktokens.train.tracker import TrackerTrainConfig
 
 # command words -> config class; the longest match of the leading words wins.
@@ -22,6 +22,7 @@ COMMANDS: dict[tuple[str, ...], type] = {
     ("play-motion",): PlayMotion,
     ("pretrain", "tracker"): TrackerTrainConfig,
     ("eval", "tracker"): TrackerEval,
+    ("play-tracker",): PlayTracker,
 }
 
 

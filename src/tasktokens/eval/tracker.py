@@ -19,20 +19,13 @@ from rsl_rl.models import MLPModel
 
 from tasktokens.algos.ppo import build_actor_critic
 from tasktokens.character import get_character
+from tasktokens.motion.labels import is_locomotion
 from tasktokens.motion.motion_lib import MotionLib, default_motion_paths
 from tasktokens.tasks.tracking import TrackingConfig, TrackingEnv
 from tasktokens.train.checkpoint import from_jsonable, load_weights
 
 console = Console(stderr=True)
 SHIPPED_TRACKER = Path(__file__).resolve().parents[3] / "checkpoints" / "tracker" / "checkpoint.safetensors"
-LOCOMOTION_KEYWORDS = ("walk", "jog", "run", "zombie")
-
-
-def is_locomotion(clip_name: str) -> bool:
-    """Walk, jog, run, stealthy/zombie walks and the long walks."""
-    return any(k in clip_name for k in LOCOMOTION_KEYWORDS)
-
-
 def load_tracker(checkpoint: Path, character_name: str = "humanoid3d"):
     """(actor MLPModel in eval mode, TrackerTrainConfig) from a tracker checkpoint."""
     from tasktokens.train.tracker import TrackerTrainConfig
@@ -143,3 +136,42 @@ class TrackerEval:
             "episodes": tot[0],
             "per_clip": per_clip,
         }
+
+
+@dataclass
+class PlayTracker:
+    """Video of the tracker following a clip from its start (deterministic actions)."""
+
+    clip: str = "humanoid3d_walk"
+    """Clip name (file stem) among --motions."""
+    out: Path = Path("videos/tracker.mp4")
+    """Output .mp4 or .gif."""
+    checkpoint: Path = SHIPPED_TRACKER
+    """Tracker checkpoint (default: the shipped one)."""
+    motions: tuple[Path, ...] = ()
+    """Clip files or folders (default: the MIT DeepMimic clips)."""
+    seconds: float = 6.0
+    """Length of the video (stops earlier at the end of a non-looping clip)."""
+    character: str = "humanoid3d"
+
+    def run(self) -> Path:
+        from tasktokens.viz.video import VideoWriter
+
+        tensors, train_cfg = load_tracker(self.checkpoint, self.character)
+        lib = MotionLib.from_paths(self.motions or default_motion_paths(), get_character(self.character))
+        cid = lib.clip_index(self.clip)
+        env_cfg = dataclasses.replace(train_cfg.env, num_envs=1, num_threads=1, episode_seconds=self.seconds, termination_distance=1e9)
+        env = TrackingEnv(env_cfg, motion_lib=lib)
+        env.start_clips(torch.zeros(1, dtype=torch.long), torch.tensor([cid]), torch.zeros(1))
+        actor = build_actor(tensors, train_cfg, env.get_observations(), env.num_actions)
+        writer = VideoWriter(env.sim.model, self.out, fps=1.0 / env.dt)
+        obs = env.get_observations()
+        with torch.inference_mode():
+            for _ in range(env.max_episode_length):
+                writer.add_data(env.sim.batch.get_data(0))
+                obs, _r, done, _e = env.step(actor(obs))
+                if done[0]:
+                    break
+        path = writer.close()
+        console.print(f"wrote {path}")
+        return path

@@ -19,6 +19,7 @@ from tasktokens import rotations as rot
 from tasktokens.character import Character, get_character
 from tasktokens.envs.humanoid_env import HumanoidEnv
 from tasktokens.envs.observations import fall_detected
+from tasktokens.motion.labels import is_locomotion
 from tasktokens.motion.motion_lib import MotionLib, MotionState, default_motion_paths
 from tasktokens.sim.batch_sim import SimConfig
 from tasktokens.tasks import register_task
@@ -73,6 +74,11 @@ class TrackingConfig:
     """Raise the reference root by this (m) at resets: mocap feet sink a few cm into the floor."""
     sampling_floor: float = 0.2
     """Clip sampling weight = sampling_floor + recent failure rate of the clip."""
+    curriculum_samples: int = 20_000_000
+    """Curriculum: during the first this many samples the weights of non-locomotion clips are scaled
+    by samples / curriculum_samples (at least curriculum_start), so walking is learnt first."""
+    curriculum_start: float = 0.05
+    """Smallest scale of the non-locomotion clips' weights."""
     reward: TrackingRewardWeights = field(default_factory=TrackingRewardWeights)
     """Reward weights."""
     seed: int = 0
@@ -141,6 +147,8 @@ class TrackingEnv:
             raise ValueError(f"future_steps must start with 1 (the next frame is the action's target), got {cfg.future_steps}")
         self._offsets = torch.tensor(cfg.future_steps)
         self.episode_return = torch.zeros(self.num_envs)
+        self.samples = 0  # environment steps taken, for the curriculum
+        self._locomotion = torch.tensor([is_locomotion(n) for n in self.lib.names])
         self._allowed = self.env._contact_allowed
         self.reset_envs(torch.arange(self.num_envs))
 
@@ -172,7 +180,11 @@ class TrackingEnv:
 
     # --- episodes ----------------------------------------------------------------------------
     def sampling_weights(self) -> Tensor:
-        return self.cfg.sampling_floor + self.fail_rate
+        """Per-clip weights: failing clips more, non-locomotion clips faded in by the curriculum."""
+        cfg = self.cfg
+        ramp = 1.0 if cfg.curriculum_samples <= 0 else min(1.0, max(cfg.curriculum_start, self.samples / cfg.curriculum_samples))
+        scale = torch.where(self._locomotion, torch.ones(()), torch.full((), ramp))
+        return (cfg.sampling_floor + self.fail_rate) * scale
 
     def reset_envs(self, ids: Tensor) -> None:
         """Reference-state initialisation at a random time of a clip chosen by sampling_weights."""
@@ -211,6 +223,7 @@ class TrackingEnv:
         targets = self.sim.clamp_targets(base + self.cfg.residual_scale * actions.double().clamp(-1.0, 1.0))
         self.sim.step(targets)
         self.episode_length_buf += 1
+        self.samples += self.num_envs
         lin, ang = self.sim.body_velocities()
         f = torch.float32
         cur = (self.sim.body_pos.to(f), self.sim.body_quat.to(f), lin.to(f), ang.to(f))
@@ -239,9 +252,10 @@ class TrackingEnv:
 
     # --- saved with a run ----------------------------------------------------------------------
     def state_dict(self) -> dict:
-        return {"fail_rate": self.fail_rate.clone(), "clip_names": self.lib.names, "generator": self._gen.get_state()}
+        return {"fail_rate": self.fail_rate.clone(), "clip_names": self.lib.names, "generator": self._gen.get_state(), "samples": self.samples}
 
     def load_state_dict(self, state: dict) -> None:
         if state.get("clip_names") == self.lib.names:  # same clip set: keep its failure statistics
             self.fail_rate.copy_(state["fail_rate"])
         self._gen.set_state(state["generator"])
+        self.samples = state.get("samples", 0)

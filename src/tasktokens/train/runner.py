@@ -9,11 +9,13 @@ It may define ``state_dict()`` / ``load_state_dict()`` for sampler state saved w
 from __future__ import annotations
 
 import signal
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rsl_rl.algorithms import PPO
 from torch.utils.tensorboard import SummaryWriter
@@ -85,6 +87,16 @@ class Runner:
 
     # --- training ----------------------------------------------------------------------------
     def _rollout(self) -> dict[str, float]:
+        # torch's idle OpenMP threads spin and steal the cores MuJoCo's threads step on
+        # (docs/benchmarks.md): one torch thread while the simulator runs, all for the update.
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return self._collect()
+        finally:
+            torch.set_num_threads(threads)
+
+    def _collect(self) -> dict[str, float]:
         obs = self.env.get_observations()
         done_n, success_n, ret_sum = 0, 0, 0.0
         logs: dict[str, float] = {}
@@ -120,7 +132,8 @@ class Runner:
                    TextColumn("{task.fields[sps]:,.0f} samples/s"), TextColumn("return {task.fields[ret]:.1f}"),
                    TextColumn("success {task.fields[succ]:.2f}"), TimeElapsedColumn()]
         try:
-            with Progress(*columns, transient=False) as bar:
+            console = Console(stderr=False, width=None if sys.stdout.isatty() else 200)
+            with Progress(*columns, transient=False, console=console) as bar:
                 task = bar.add_task("train", total=self.cfg.max_samples, completed=self.samples, it=self.iteration, sps=0.0, ret=0.0, succ=0.0)
                 while self.samples < self.cfg.max_samples and not self._stop:
                     t0 = time.time()
