@@ -12,6 +12,7 @@ import tyro
 from tasktokens.cli.bench import BenchSim
 from tasktokens.cli.motion import MotionCheck, MotionConvert, PlayMotion
 from tasktokens.eval.tracker import PlayTracker, TrackerEval
+from tasktokens.train.model_card import Ship
 from tasktokens.train.tracker import TrackerTrainConfig
 
 # command words -> config class; the longest match of the leading words wins.
@@ -23,6 +24,7 @@ COMMANDS: dict[tuple[str, ...], type] = {
     ("pretrain", "tracker"): TrackerTrainConfig,
     ("eval", "tracker"): TrackerEval,
     ("play-tracker",): PlayTracker,
+    ("ship",): Ship,
 }
 
 

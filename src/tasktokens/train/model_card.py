@@ -1,0 +1,101 @@
+"""`tasktokens ship`: copy a run's checkpoint and resolved config into a shipped folder and write
+its model card (data and licences, samples, wall time, machine, evaluation results)."""
+
+from __future__ import annotations
+
+import json
+import platform
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+
+from tasktokens.character import get_character
+from tasktokens.train.checkpoint import CONFIG, WEIGHTS, load_weights
+
+console = Console(stderr=True)
+
+
+def licence_of(source: str) -> str:
+    """Licence of a clip by the folder it came from (../shared/data/README.md)."""
+    if "sie-noncommercial" in source:
+        return "CC BY-NC 4.0 (Sony Interactive Entertainment): research use only"
+    if "deepmimic" in source:
+        return "MIT (DeepMimic)"
+    return "unknown: check the clip's source"
+
+
+def _machine() -> str:
+    import os
+
+    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, no GPU, {platform.system()}"
+
+
+@dataclass
+class Ship:
+    """Ship a trained run: checkpoint + resolved config + MODEL_CARD.md."""
+
+    run_dir: Path
+    """Run folder (with checkpoint.safetensors and config.json)."""
+    out: Path
+    """Destination folder (e.g. checkpoints/tracker)."""
+    eval_json: Path
+    """Evaluation report (JSON) of this checkpoint, written by the eval command."""
+    eval_command: str
+    """The command that produced eval_json, quoted in the card."""
+    title: str = "tasktokens tracker"
+    """Title of the model card."""
+    train_command: str = ""
+    """The command that trained the run, quoted in the card."""
+    notes: str = ""
+    """Free text added to the card (limitations, what is left)."""
+    character: str = "humanoid3d"
+
+    def run(self) -> Path:
+        return ship(self)
+
+
+def ship(cfg: Ship) -> Path:
+    """Copy the run's files into cfg.out and write MODEL_CARD.md; returns the card's path."""
+    char = get_character(cfg.character)
+    src = Path(cfg.run_dir)
+    _tensors, meta = load_weights(src / WEIGHTS, char)
+    cfg.out.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(src / WEIGHTS, cfg.out / WEIGHTS)
+    shutil.copy2(src / CONFIG, cfg.out / CONFIG)
+    report = json.loads(Path(cfg.eval_json).read_text())
+    shutil.copy2(cfg.eval_json, cfg.out / "eval.json")
+    from tasktokens.motion.clip import find_clip_files
+    from tasktokens.motion.motion_lib import default_motion_paths
+
+    motions = meta["config"].get("env", {}).get("motions") or [str(p) for p in default_motion_paths()]
+    clips = find_clip_files(motions)
+    licences = sorted({licence_of(str(c)) for c in clips})
+    size_mb = (cfg.out / WEIGHTS).stat().st_size / 1e6
+    lines = [
+        f"# {cfg.title}",
+        "",
+        f"- Character: `{char.name}` ({char.metadata.get('source', '')}); checkpoint `{WEIGHTS}` ({size_mb:.1f} MB), resolved config `{CONFIG}`.",
+        f"- Trained for {meta.get('samples', 0):,} environment steps ({meta.get('iteration', 0)} PPO iterations) in "
+        f"{meta.get('wall_seconds', 0) / 3600:.2f} h of wall time on {_machine()}.",
+        f"- Data: {len(clips)} clips; licences: {'; '.join(licences)}.",
+    ]
+    if any("CC BY-NC" in lic for lic in licences):
+        lines.append("- **Non-commercial**: trained on CC BY-NC 4.0 clips; this model inherits the restriction.")
+    if cfg.train_command:
+        lines += ["", "## Training", "", f"```bash\n{cfg.train_command}\n```"]
+    lines += ["", "## Results", "", f"```bash\n{cfg.eval_command}\n```", ""]
+    lines += ["| metric | value |", "| --- | --- |"]
+    lines += [f"| {k} | {v:.3f} |" if isinstance(v, float) else f"| {k} | {v} |" for k, v in report.items() if not isinstance(v, dict)]
+    per_clip = report.get("per_clip", {})
+    if per_clip:
+        lines += ["", "| clip | success | MPJPE (mm) | episodes |", "| --- | --- | --- | --- |"]
+        lines += [f"| {n} | {r['success_rate']:.2f} | {r['mpjpe_mm']:.0f} | {r['episodes']} |" for n, r in per_clip.items()]
+    lines += ["", "## Clips", "", ", ".join(c.stem for c in clips)]
+    if cfg.notes:
+        lines += ["", "## Notes", "", cfg.notes]
+    (cfg.out / "MODEL_CARD.md").write_text("\n".join(lines) + "\n")
+    console.print(f"shipped {src} -> {cfg.out}")
+    return cfg.out / "MODEL_CARD.md"
+

@@ -1,0 +1,26 @@
+"""Shipping a run: files copied, card with samples, licences and results."""
+
+import json
+
+from tasktokens.train.model_card import Ship, licence_of
+from tests.train.test_runner import _config
+
+
+def test_licences_by_folder():
+    assert licence_of("/x/deepmimic/clips/humanoid3d_walk.txt").startswith("MIT")
+    assert "BY-NC" in licence_of("/x/deepmimic/sie-noncommercial/sie_humanoid3d_run_left00.txt")
+
+
+def test_ship_writes_checkpoint_config_and_card(tmp_path):
+    run = tmp_path / "run"
+    _config(run, 32).run()
+    report = {"success_rate": 0.5, "locomotion_success_rate": 0.75, "mpjpe_mm": 40.0, "per_clip": {"humanoid3d_walk": {"success_rate": 0.75, "mpjpe_mm": 40.0, "episodes": 4}}}
+    (tmp_path / "eval.json").write_text(json.dumps(report))
+    out = tmp_path / "shipped"
+    card = Ship(run_dir=run, out=out, eval_json=tmp_path / "eval.json", eval_command="tasktokens eval tracker --episodes 4").run()
+    text = card.read_text()
+    assert (out / "checkpoint.safetensors").exists() and (out / "config.json").exists() and (out / "eval.json").exists()
+    assert "Trained for 32 environment steps" in text
+    assert "MIT (DeepMimic)" in text and "BY-NC" not in text
+    assert "| humanoid3d_walk | 0.75 | 40 | 4 |" in text
+    assert "tasktokens eval tracker --episodes 4" in text
