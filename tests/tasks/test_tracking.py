@@ -86,7 +86,7 @@ def test_drift_terminates_and_clip_end_times_out(lib):
     env = TrackingEnv(TrackingConfig(num_envs=4, num_threads=1), motion_lib=lib)
     env.start_clips(torch.arange(4), torch.zeros(4, dtype=torch.long), torch.full((4,), 0.2))
     qpos = env.sim.qpos.clone()
-    qpos[1, 0] += 0.5  # env 1 half a metre away from its reference
+    qpos[1, 0] += 1.0  # env 1 a metre away from its reference (termination at 0.5 m)
     env.sim.reset(torch.tensor([1]), qpos[1:2], env.sim.qvel[1:2].clone())
     _, reward, done, extras = env.step(torch.zeros(4, env.num_actions))
     assert done[1] and not extras["time_outs"][1]
@@ -95,7 +95,7 @@ def test_drift_terminates_and_clip_end_times_out(lib):
 
 
 def test_time_out_at_episode_length(lib):
-    cfg = TrackingConfig(num_envs=2, num_threads=1, episode_seconds=0.2, termination_distance=1e9)
+    cfg = TrackingConfig(num_envs=2, num_threads=1, episode_seconds=0.2, termination_distance=1e9, fall_termination=False)
     env = TrackingEnv(cfg, motion_lib=lib)
     env.start_clips(torch.arange(2), torch.zeros(2, dtype=torch.long), torch.zeros(2))
     outs = [env.step(torch.zeros(2, env.num_actions))[3]["time_outs"] for _ in range(env.max_episode_length)]
@@ -123,3 +123,17 @@ def test_curriculum_fades_in_non_locomotion_clips():
     assert env.sampling_weights().tolist() == pytest.approx([1.2, 0.6])
     env.samples = 5000
     assert env.sampling_weights().tolist() == pytest.approx([1.2, 1.2])
+
+
+@pytest.mark.parametrize("fall_termination", [True, False])
+def test_a_fall_terminates_when_enabled(lib, fall_termination):
+    cfg = TrackingConfig(num_envs=2, num_threads=1, termination_distance=1e9, fall_termination=fall_termination)
+    env = TrackingEnv(cfg, motion_lib=lib)
+    env.start_clips(torch.arange(2), torch.zeros(2, dtype=torch.long), torch.full((2,), 0.2))
+    qpos, qvel = env.sim.qpos.clone(), torch.zeros_like(env.sim.qvel)
+    qpos[1, 2] = 0.12  # env 1 lying on its back: pelvis and torso on the floor
+    qpos[1, 3:7] = torch.tensor([0.7071068, 0.0, -0.7071068, 0.0], dtype=qpos.dtype)
+    env.sim.reset(torch.tensor([1]), qpos[1:2], qvel[1:2])
+    _, _, done, extras = env.step(torch.zeros(2, env.num_actions))
+    assert extras["fall"].tolist() == [False, True]
+    assert done.tolist() == [False, fall_termination]

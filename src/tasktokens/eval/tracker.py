@@ -90,7 +90,7 @@ class TrackerEval:
     def _run_batch(self, tensors, train_cfg, lib, clips, times, results) -> None:
         n = clips.numel()
         env_cfg: TrackingConfig = dataclasses.replace(
-            train_cfg.env, num_envs=n, episode_seconds=self.max_seconds, termination_distance=1e9, seed=self.seed
+            train_cfg.env, num_envs=n, episode_seconds=self.max_seconds, termination_distance=1e9, fall_termination=False, seed=self.seed
         )
         env = TrackingEnv(env_cfg, motion_lib=lib)
         env.start_clips(torch.arange(n), clips, times)
@@ -160,7 +160,7 @@ class PlayTracker:
         tensors, train_cfg = load_tracker(self.checkpoint, self.character)
         lib = MotionLib.from_paths(self.motions or default_motion_paths(), get_character(self.character))
         cid = lib.clip_index(self.clip)
-        env_cfg = dataclasses.replace(train_cfg.env, num_envs=1, num_threads=1, episode_seconds=self.seconds, termination_distance=1e9)
+        env_cfg = dataclasses.replace(train_cfg.env, num_envs=1, num_threads=1, episode_seconds=self.seconds, termination_distance=1e9, fall_termination=False)
         env = TrackingEnv(env_cfg, motion_lib=lib)
         env.start_clips(torch.zeros(1, dtype=torch.long), torch.tensor([cid]), torch.zeros(1))
         actor = build_actor(tensors, train_cfg, env.get_observations(), env.num_actions)

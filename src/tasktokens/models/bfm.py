@@ -1,0 +1,156 @@
+"""The behavior foundation model: a masked, goal-conditioned transformer in the style of
+MaskedMimic, sized for a CPU.
+
+Tokens, in this order: the proprioception token; one goal token per goal frame (near frames and
+one far frame); an optional skill token; extra tokens appended by callers (task tokens). Goal
+frames carry masked channels (envs.goals); a goal token whose every mask bit is off is hidden
+from attention, and tokens hidden for the whole batch are dropped from the sequence (same output,
+less compute). The prior reads out at the proprioception token -> (mu, log-variance) of z; the
+posterior (training only) sees the full future reference; the decoder maps (proprioception, z) to
+the action mean; the action std is fixed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from rsl_rl.modules import EmpiricalNormalization
+from torch import nn
+
+from tasktokens.envs.goals import GOAL_FEATURES
+
+Tensor = torch.Tensor
+
+
+@dataclass
+class BFMConfig:
+    """Sizes of the BFM (chosen by measurement: docs/benchmarks.md)."""
+
+    d_model: int = 128
+    """Token width."""
+    num_layers: int = 3
+    """Transformer layers of the prior."""
+    num_heads: int = 4
+    ff_mult: int = 4
+    """Feed-forward width = ff_mult * d_model."""
+    latent_dim: int = 64
+    """Size of z."""
+    num_goal_frames: int = 4
+    """Goal tokens: the near frames plus one far frame."""
+    num_skills: int = 0
+    """Skill labels with a learned embedding (0: no skill token)."""
+    decoder_hidden: tuple[int, ...] = (512, 256)
+    posterior_hidden: tuple[int, ...] = (512, 256)
+    action_log_std: float = -2.9
+    """Fixed log std of the Gaussian actions (paper: -2.9)."""
+
+
+def _mlp(sizes: list[int]) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for a, b in zip(sizes[:-1], sizes[1:], strict=True):
+        layers += [nn.Linear(a, b), nn.ELU()]
+    return nn.Sequential(*layers[:-1])
+
+
+@dataclass
+class Goals:
+    """Goal inputs of a batch of N."""
+
+    frames: Tensor
+    """(N, F, E, GOAL_FEATURES + 2) masked goal frames with their mask bits (envs.goals)."""
+    times: Tensor
+    """(N, F) seconds from now to each goal frame."""
+    skill: Tensor | None = None
+    """(N,) skill label ids, -1 for none; None for no skill token at all."""
+
+    def visible(self) -> Tensor:
+        """(N, F) bool: goal tokens with at least one mask bit on."""
+        return self.frames[..., -2:].sum(dim=(-1, -2)) > 0
+
+
+class BFM(nn.Module):
+    """Prior (transformer), posterior (MLP, training only) and decoder (MLP)."""
+
+    def __init__(self, cfg: BFMConfig, num_proprio: int, num_entities: int, num_posterior_obs: int, num_actions: int):
+        super().__init__()
+        self.cfg = cfg
+        d = cfg.d_model
+        self.proprio_norm = EmpiricalNormalization(num_proprio)
+        self.proprio_embed = nn.Linear(num_proprio, d)
+        self.goal_embed = nn.Linear(num_entities * (GOAL_FEATURES + 2) + 1, d)
+        self.goal_slot = nn.Parameter(torch.zeros(cfg.num_goal_frames, d))
+        self.skill_embed = nn.Embedding(cfg.num_skills, d) if cfg.num_skills > 0 else None
+        layer = nn.TransformerEncoderLayer(d, cfg.num_heads, cfg.ff_mult * d, dropout=0.0, batch_first=True, norm_first=True, activation="gelu")
+        self.prior_transformer = nn.TransformerEncoder(layer, cfg.num_layers, enable_nested_tensor=False)
+        self.prior_out = nn.Sequential(nn.LayerNorm(d), nn.Linear(d, 2 * cfg.latent_dim))
+        self.posterior_norm = EmpiricalNormalization(num_posterior_obs)
+        self.posterior = _mlp([num_proprio + num_posterior_obs, *cfg.posterior_hidden, 2 * cfg.latent_dim])
+        self.decoder = _mlp([num_proprio + cfg.latent_dim, *cfg.decoder_hidden, num_actions])
+        self.register_buffer("action_log_std", torch.full((num_actions,), cfg.action_log_std))
+
+    # --- tokens ------------------------------------------------------------------------------
+    def tokens(self, proprio_n: Tensor, goals: Goals | None, extra_tokens: Tensor | None) -> tuple[Tensor, Tensor]:
+        """(N, T, d) token sequence and (N, T) bool 'hidden' mask, before dropping."""
+        n = proprio_n.shape[0]
+        seq = [self.proprio_embed(proprio_n)[:, None, :]]
+        hidden = [torch.zeros(n, 1, dtype=torch.bool)]
+        if goals is not None:
+            f = goals.frames.shape[1]
+            flat = torch.cat([goals.frames.flatten(2), goals.times[..., None]], dim=-1)
+            seq.append(self.goal_embed(flat) + self.goal_slot[:f])
+            hidden.append(~goals.visible())
+            if goals.skill is not None and self.skill_embed is not None:
+                skill = goals.skill.clamp(min=0)
+                seq.append(self.skill_embed(skill)[:, None, :])
+                hidden.append((goals.skill < 0)[:, None])
+        if extra_tokens is not None:  # always visible (task tokens)
+            seq.append(extra_tokens)
+            hidden.append(torch.zeros(n, extra_tokens.shape[1], dtype=torch.bool))
+        return torch.cat(seq, dim=1), torch.cat(hidden, dim=1)
+
+    def prior(self, proprio: Tensor, goals: Goals | None = None, extra_tokens: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """(mu, logvar) of the prior over z, each (N, latent_dim)."""
+        seq, hidden = self.tokens(self.proprio_norm(proprio), goals, extra_tokens)
+        keep = ~hidden.all(dim=0)  # tokens hidden in every sample: drop them, same output
+        seq, hidden = seq[:, keep], hidden[:, keep]
+        out = self.prior_transformer(seq, src_key_padding_mask=hidden if hidden.any() else None)
+        mu, logvar = self.prior_out(out[:, 0]).chunk(2, dim=-1)
+        return mu, logvar.clamp(-10.0, 5.0)
+
+    def posterior_params(self, proprio: Tensor, posterior_obs: Tensor) -> tuple[Tensor, Tensor]:
+        """(mu, logvar) of the posterior from the full future reference (training only)."""
+        x = torch.cat([self.proprio_norm(proprio), self.posterior_norm(posterior_obs)], dim=-1)
+        mu, logvar = self.posterior(x).chunk(2, dim=-1)
+        return mu, logvar.clamp(-10.0, 5.0)
+
+    def decode(self, proprio: Tensor, z: Tensor) -> Tensor:
+        """Action mean (N, nu) from proprioception and z."""
+        return self.decoder(torch.cat([self.proprio_norm(proprio), z], dim=-1))
+
+    def act(self, proprio: Tensor, goals: Goals | None = None, extra_tokens: Tensor | None = None) -> Tensor:
+        """Inference: action mean with z = mu of the prior."""
+        mu, _ = self.prior(proprio, goals, extra_tokens)
+        return self.decode(proprio, mu)
+
+    @property
+    def action_std(self) -> Tensor:
+        return self.action_log_std.exp()
+
+
+def gaussian_kl(mu_q: Tensor, logvar_q: Tensor, mu_p: Tensor, logvar_p: Tensor) -> Tensor:
+    """KL(q || p) of diagonal Gaussians, summed over the last dimension, (N,)."""
+    var_q, var_p = logvar_q.exp(), logvar_p.exp()
+    return 0.5 * (logvar_p - logvar_q + (var_q + (mu_q - mu_p).pow(2)) / var_p - 1.0).sum(-1)
+
+
+def distillation_loss(bfm: BFM, proprio: Tensor, goals: Goals, posterior_obs: Tensor, teacher_actions: Tensor, beta: float,
+                      generator: torch.Generator | None = None) -> tuple[Tensor, dict[str, Tensor]]:
+    """MSE(decoder(proprio, z ~ posterior), teacher action) + beta * KL(posterior || prior)."""
+    mu_q, logvar_q = bfm.posterior_params(proprio, posterior_obs)
+    mu_p, logvar_p = bfm.prior(proprio, goals)
+    eps = torch.randn(mu_q.shape, generator=generator)
+    z = mu_q + (0.5 * logvar_q).exp() * eps
+    mse = (bfm.decode(proprio, z) - teacher_actions).pow(2).mean()
+    kl = gaussian_kl(mu_q, logvar_q, mu_p, logvar_p).mean()
+    return mse + beta * kl, {"mse": mse.detach(), "kl": kl.detach()}
