@@ -55,28 +55,35 @@ def main() -> None:
         proprio = torch.randn(n, P)
         for prior_goal in (False, True):
             goals = _goals(n, 1, False) if prior_goal else None
-            token = torch.zeros(n, 1, d, requires_grad=True)
-
-            def fwd():
-                with torch.no_grad():
-                    bfm.act(proprio, goals, token)
-
-            def fwd_bwd():
-                bfm.act(proprio, goals, token).sum().backward()
-
-            f, fb = _rate(fwd, n), _rate(fwd_bwd, n)
+            f, fb = _adapt_rates(bfm, proprio, goals, d)
             budget = 1.0 / (1 / 20_000 + 1 / f + args.epochs / fb)
-            tokens = 2 + int(prior_goal)
-            distill = ""
-            if not prior_goal:
-                train = BFM(cfg, P, E, POST, NU).train()
-                dg = _goals(n, 4, True)
+            distill = f"{_distill_rate(BFM(cfg, P, E, POST, NU).train(), proprio):,.0f}" if not prior_goal else ""
+            print(f"{d:>7} {layers:>6} | {2 + int(prior_goal):>12} | {f:>7,.0f} | {fb:>9,.0f} | {budget:>19,.0f} | {distill}")
 
-                def distill_step():
-                    train.act(proprio, dg).sum().backward()
 
-                distill = f"{_rate(distill_step, n):,.0f}"
-            print(f"{d:>7} {layers:>6} | {tokens:>12} | {f:>7,.0f} | {fb:>9,.0f} | {budget:>19,.0f} | {distill}")
+def _adapt_rates(bfm: BFM, proprio: torch.Tensor, goals: Goals | None, d: int) -> tuple[float, float]:
+    """Forward, and forward + backward to the task token, samples/s."""
+    n = proprio.shape[0]
+    token = torch.zeros(n, 1, d, requires_grad=True)
+
+    def fwd():
+        with torch.no_grad():
+            bfm.act(proprio, goals, token)
+
+    def fwd_bwd():
+        bfm.act(proprio, goals, token).sum().backward()
+
+    return _rate(fwd, n), _rate(fwd_bwd, n)
+
+
+def _distill_rate(train: BFM, proprio: torch.Tensor) -> float:
+    """Forward + weight backward with 4 goal tokens and a skill token, samples/s."""
+    goals = _goals(proprio.shape[0], 4, True)
+
+    def step():
+        train.act(proprio, goals).sum().backward()
+
+    return _rate(step, proprio.shape[0])
 
 
 if __name__ == "__main__":
