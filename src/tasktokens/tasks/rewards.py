@@ -1,0 +1,100 @@
+"""Rewards and success rules of the Task Tokens tasks (paper definitions), as pure tensor
+functions. Frames: ``_w`` world (z up), ``_h`` the root's heading frame. Directions are unit
+vectors in the ground plane.
+"""
+
+from __future__ import annotations
+
+import torch
+
+Tensor = torch.Tensor
+STOP_SPEED_FLOOR = 0.5
+"""e_rel divides by max(target speed, this) so that a stop command (speed 0) is defined."""
+
+
+def direction_errors(root_vel_w: Tensor, target_dir_w: Tensor, target_speed: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """(e_rel, s, t) of a move command.
+
+    root_vel_w (N, 3); target_dir_w (N, 2) unit; target_speed (N,) m/s.
+    s = root planar speed along the target direction, t = |planar speed across it|,
+    e_rel = (v* - s) / max(v*, STOP_SPEED_FLOOR).
+    """
+    v = root_vel_w[:, :2]
+    s = (v * target_dir_w).sum(-1)
+    t = (v - s[:, None] * target_dir_w).norm(dim=-1)
+    e_rel = (target_speed - s) / target_speed.clamp_min(STOP_SPEED_FLOOR)
+    return e_rel, s, t
+
+
+def direction_reward(root_vel_w: Tensor, target_dir_w: Tensor, target_speed: Tensor) -> Tensor:
+    """exp(-(10 e_rel^2 + 0.1 t^2)), and 0 when moving backwards faster than 0.5 m/s (s < -0.5)."""
+    e_rel, s, t = direction_errors(root_vel_w, target_dir_w, target_speed)
+    r = torch.exp(-(10.0 * e_rel.pow(2) + 0.1 * t.pow(2)))
+    return torch.where(s < -0.5, torch.zeros_like(r), r)
+
+
+def facing_cosine(root_facing_w: Tensor, target_facing_w: Tensor) -> Tensor:
+    """cos of the angle between the root's planar facing (N, 2) and the target facing (N, 2)."""
+    f = root_facing_w / root_facing_w.norm(dim=-1, keepdim=True).clamp_min(1e-6)
+    return (f * target_facing_w).sum(-1)
+
+
+def steering_reward(root_vel_w: Tensor, root_facing_w: Tensor, target_dir_w: Tensor, target_speed: Tensor, target_facing_w: Tensor) -> Tensor:
+    """0.7 r_direction + 0.3 max(0, cos facing error)."""
+    r_dir = direction_reward(root_vel_w, target_dir_w, target_speed)
+    return 0.7 * r_dir + 0.3 * facing_cosine(root_facing_w, target_facing_w).clamp_min(0.0)
+
+
+def reach_reward(hand_pos_w: Tensor, target_pos_w: Tensor) -> Tensor:
+    """exp(-4 d^2), d = distance (m) from the right hand to the target; (N, 3) each."""
+    return torch.exp(-4.0 * (hand_pos_w - target_pos_w).pow(2).sum(-1))
+
+
+def step_ok_direction(e_rel: Tensor, tolerance: float = 0.2) -> Tensor:
+    """A step meets a move command when |e_rel| <= tolerance."""
+    return e_rel.abs() <= tolerance
+
+
+def step_ok_steering(e_rel: Tensor, facing_cos: Tensor, tolerance: float = 0.2, max_facing_deg: float = 45.0) -> Tensor:
+    """A step meets a steering command: |e_rel| <= tolerance and facing error <= 45 degrees."""
+    return step_ok_direction(e_rel, tolerance) & (facing_cos >= torch.cos(torch.deg2rad(torch.tensor(max_facing_deg))))
+
+
+def step_ok_reach(hand_pos_w: Tensor, target_pos_w: Tensor, radius: float = 0.2) -> Tensor:
+    """A step meets a reach target when the hand is within radius (m)."""
+    return (hand_pos_w - target_pos_w).norm(dim=-1) <= radius
+
+
+class SegmentSuccess:
+    """Success over command segments: a segment succeeds when every step after its grace period
+    meets the command; a fall fails the running segment. Success rate = successful segments /
+    finished segments (paper: 1 - failures over evaluated segments)."""
+
+    def __init__(self, num_envs: int, grace_steps: int):
+        self.grace = grace_steps
+        self.steps = torch.zeros(num_envs, dtype=torch.long)
+        self.ok = torch.ones(num_envs, dtype=torch.bool)
+        self.finished = 0
+        self.succeeded = 0
+
+    def update(self, step_ok: Tensor) -> None:
+        """Record one step of every environment."""
+        self.steps += 1
+        self.ok &= step_ok | (self.steps <= self.grace)
+
+    def close(self, ids: Tensor, failed: Tensor | None = None) -> None:
+        """End the segments of ids (new command, episode end); failed (len(ids),) bool marks falls.
+        Segments that never left their grace period are not counted, unless they ended in a fall."""
+        if ids.numel() == 0:
+            return
+        failed = torch.zeros(ids.numel(), dtype=torch.bool) if failed is None else failed
+        judged = (self.steps[ids] > self.grace) | failed
+        ok = self.ok[ids] & ~failed
+        self.finished += int(judged.sum())
+        self.succeeded += int((judged & ok).sum())
+        self.steps[ids] = 0
+        self.ok[ids] = True
+
+    @property
+    def rate(self) -> float:
+        return self.succeeded / self.finished if self.finished else 0.0

@@ -1,0 +1,64 @@
+"""Task rewards and success rules at hand-made states, against hand-computed values."""
+
+import math
+
+import torch
+
+from tasktokens.tasks.rewards import (
+    SegmentSuccess,
+    direction_errors,
+    direction_reward,
+    reach_reward,
+    steering_reward,
+    step_ok_steering,
+)
+
+X = torch.tensor([[1.0, 0.0]])
+
+
+def test_direction_reward_by_hand():
+    on_target = direction_reward(torch.tensor([[1.5, 0.0, 0.3]]), X, torch.tensor([1.5]))
+    assert torch.allclose(on_target, torch.tensor([1.0]))
+    slow_and_drifting = direction_reward(torch.tensor([[1.2, 0.5, 0.0]]), X, torch.tensor([1.5]))
+    assert torch.allclose(slow_and_drifting, torch.tensor([math.exp(-(10 * 0.2**2 + 0.1 * 0.5**2))]))
+    backwards = direction_reward(torch.tensor([[-1.0, 0.0, 0.0]]), X, torch.tensor([1.5]))
+    assert backwards.item() == 0.0
+
+
+def test_stop_command_uses_the_speed_floor():
+    e_rel, s, t = direction_errors(torch.tensor([[0.1, 0.0, 0.0]]), X, torch.tensor([0.0]))
+    assert torch.allclose(e_rel, torch.tensor([-0.2])) and torch.allclose(s, torch.tensor([0.1]))
+
+
+def test_steering_reward_by_hand():
+    vel, speed = torch.tensor([[2.0, 0.0, 0.0]]), torch.tensor([2.0])
+    facing_target = steering_reward(vel, torch.tensor([[0.0, 3.0]]), X, speed, torch.tensor([[0.0, 1.0]]))
+    assert torch.allclose(facing_target, torch.tensor([1.0]))
+    at_60_deg = steering_reward(vel, torch.tensor([[0.5, math.sqrt(3) / 2]]), X, speed, torch.tensor([[0.0, 1.0]]))
+    assert torch.allclose(at_60_deg, torch.tensor([0.7 + 0.3 * math.cos(math.radians(30))]), atol=1e-6)
+    facing_away = steering_reward(vel, torch.tensor([[0.0, -1.0]]), X, speed, torch.tensor([[0.0, 1.0]]))
+    assert torch.allclose(facing_away, torch.tensor([0.7]))
+
+
+def test_steering_step_rule():
+    ok = step_ok_steering(torch.tensor([0.1, 0.1, 0.3]), torch.tensor([math.cos(math.radians(40)), math.cos(math.radians(50)), 1.0]))
+    assert ok.tolist() == [True, False, False]
+
+
+def test_reach_reward_by_hand():
+    r = reach_reward(torch.tensor([[0.0, 0.0, 1.0]]), torch.tensor([[0.3, 0.4, 1.0]]))
+    assert torch.allclose(r, torch.tensor([math.exp(-1.0)]))
+
+
+def test_segment_success_counts_grace_and_falls():
+    seg = SegmentSuccess(num_envs=3, grace_steps=2)
+    rows = [[False, False, False], [False, False, True], [True, True, True], [True, False, True]]
+    for row in rows:  # env 0 misses only inside the grace period; env 1 misses after it
+        seg.update(torch.tensor(row))
+    seg.close(torch.tensor([0, 1]))
+    assert (seg.finished, seg.succeeded) == (2, 1)
+    seg.update(torch.tensor([True, True, True]))
+    seg.close(torch.tensor([0]), failed=torch.tensor([True]))  # a fall inside the grace period still fails
+    assert (seg.finished, seg.succeeded) == (3, 1)
+    seg.close(torch.tensor([2]))
+    assert (seg.finished, seg.succeeded) == (4, 2) and seg.rate == 0.5
