@@ -222,10 +222,18 @@ class TrackingEnv:
         alpha = 1.0 - 0.98**ends
         self.fail_rate[seen] += alpha[seen] * (fails[seen] / ends[seen] - self.fail_rate[seen])
 
+    def residual_targets(self, actions: Tensor) -> Tensor:
+        """PD targets (N, nu) of the tracker's residual actions around the next reference pose."""
+        base = self.character.pd_targets_from_qpos(self._ref_next.qpos.double())
+        return self.sim.clamp_targets(base + self.cfg.residual_scale * actions.double().clamp(-1.0, 1.0))
+
     def step(self, actions: Tensor) -> tuple[TensorDict, Tensor, Tensor, dict]:
+        """Step with the tracker's residual actions (N, nu)."""
+        return self.step_targets(self.residual_targets(actions))
+
+    def step_targets(self, targets: Tensor) -> tuple[TensorDict, Tensor, Tensor, dict]:
+        """Step with PD targets (N, nu) (e.g. a student's absolute actions, BatchSim.pd_targets)."""
         ref = self._ref_next  # reference at the time this step reaches
-        base = self.character.pd_targets_from_qpos(ref.qpos.double())
-        targets = self.sim.clamp_targets(base + self.cfg.residual_scale * actions.double().clamp(-1.0, 1.0))
         self.sim.step(targets)
         self.episode_length_buf += 1
         self.samples += self.num_envs

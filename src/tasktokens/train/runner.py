@@ -35,29 +35,52 @@ class RunnerConfig:
     """Seed of torch (network initialisation, action noise)."""
 
 
-class Runner:
-    """Trains `alg` on `env`, saving into `out`."""
+class TrainLoop:
+    """The loop shared by PPO and distillation: iterations of collect() then update(), saving
+    into `out`. Subclasses define the model tensors, the optimizer and the two phases."""
 
-    def __init__(self, env, alg: PPO, cfg: RunnerConfig, out: Path, full_config, character):
-        self.env, self.alg, self.cfg, self.out = env, alg, cfg, Path(out)
+    def __init__(self, env, cfg: RunnerConfig, out: Path, full_config, character):
+        self.env, self.cfg, self.out = env, cfg, Path(out)
         self.full_config, self.character = full_config, character
         self.iteration, self.samples, self.wall_seconds = 0, 0, 0.0
         self.success_ema, self.return_ema = 0.0, 0.0
         self._stop = False
 
-    # --- persistence -------------------------------------------------------------------------
-    def tensors(self) -> dict[str, torch.Tensor]:
-        actor = {f"actor.{k}": v for k, v in self.alg.actor.state_dict().items()}
-        critic = {f"critic.{k}": v for k, v in self.alg.critic.state_dict().items()}
-        return actor | critic
+    # --- hooks -------------------------------------------------------------------------------
+    optimizer: torch.optim.Optimizer
+    batch_size: int
+    """Environment steps per iteration."""
 
+    def tensors(self) -> dict[str, torch.Tensor]:
+        raise NotImplementedError
+
+    def load_tensors(self, tensors: dict[str, torch.Tensor]) -> None:
+        raise NotImplementedError
+
+    def collect(self) -> dict[str, float]:
+        """Run the environments for one iteration; returns scalars to log."""
+        raise NotImplementedError
+
+    def update(self) -> dict[str, float]:
+        """Learn from what collect() gathered; returns losses to log."""
+        raise NotImplementedError
+
+    @property
+    def learning_rate(self) -> float:
+        return self.optimizer.param_groups[0]["lr"]
+
+    def set_learning_rate(self, lr: float) -> None:
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+
+    # --- persistence -------------------------------------------------------------------------
     def save(self) -> None:
         state = {
             "iteration": self.iteration,
             "samples": self.samples,
             "wall_seconds": self.wall_seconds,
-            "optimizer": self.alg.optimizer.state_dict(),
-            "learning_rate": self.alg.learning_rate,
+            "optimizer": self.optimizer.state_dict(),
+            "learning_rate": self.learning_rate,
             "torch_rng": torch.get_rng_state(),
             "success_ema": self.success_ema,
             "return_ema": self.return_ema,
@@ -71,19 +94,22 @@ class Runner:
         if not (self.out / WEIGHTS).exists() or not (self.out / STATE).exists():
             raise CheckpointError(f"{self.out}: nothing to resume (no {WEIGHTS} and {STATE}); start without --resume")
         tensors, _meta = load_weights(self.out / WEIGHTS, self.character)
-        self.alg.actor.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("actor.")})
-        self.alg.critic.load_state_dict({k[7:]: v for k, v in tensors.items() if k.startswith("critic.")})
+        self.load_tensors(tensors)
         state = torch.load(self.out / STATE, weights_only=False)
-        self.alg.optimizer.load_state_dict(state["optimizer"])
-        self.alg.learning_rate = state["learning_rate"]
-        for group in self.alg.optimizer.param_groups:
-            group["lr"] = state["learning_rate"]
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.set_learning_rate(state["learning_rate"])
         torch.set_rng_state(state["torch_rng"])
         self.iteration, self.samples = state["iteration"], state["samples"]
         self.wall_seconds = state["wall_seconds"]
         self.success_ema, self.return_ema = state["success_ema"], state["return_ema"]
         if hasattr(self.env, "load_state_dict"):
             self.env.load_state_dict(state["env"])
+
+    def _record_episodes(self, done_n: int, success_n: int, ret_sum: float) -> None:
+        if done_n:
+            a = min(1.0, done_n / 2000)  # smooth over about 2000 episodes
+            self.success_ema += a * (success_n / done_n - self.success_ema)
+            self.return_ema += a * (ret_sum / done_n - self.return_ema)
 
     # --- training ----------------------------------------------------------------------------
     def _rollout(self) -> dict[str, float]:
@@ -92,32 +118,10 @@ class Runner:
         threads = torch.get_num_threads()
         torch.set_num_threads(1)
         try:
-            return self._collect()
+            return self.collect()
         finally:
             torch.set_num_threads(threads)
 
-    def _collect(self) -> dict[str, float]:
-        obs = self.env.get_observations()
-        done_n, success_n, ret_sum = 0, 0, 0.0
-        logs: dict[str, float] = {}
-        with torch.inference_mode():
-            for _ in range(self.alg.storage.num_transitions_per_env):
-                actions = self.alg.act(obs)
-                obs, rewards, dones, extras = self.env.step(actions)
-                self.alg.process_env_step(obs, rewards, dones, extras)
-                ep = extras["episode"]
-                done_n += int(ep["done"].sum())
-                success_n += int(ep["success"].sum())
-                ret_sum += float(ep["return"][ep["done"]].sum())
-                for k, v in extras.get("log", {}).items():
-                    logs[k] = logs.get(k, 0.0) + float(v) / self.alg.storage.num_transitions_per_env
-            self.alg.compute_returns(obs)
-        if done_n:
-            a = min(1.0, done_n / 2000)  # smooth over about 2000 episodes
-            self.success_ema += a * (success_n / done_n - self.success_ema)
-            self.return_ema += a * (ret_sum / done_n - self.return_ema)
-        logs["/episodes"] = done_n
-        return logs
 
     def _on_sigterm(self, *_):
         self._stop = True
@@ -126,7 +130,7 @@ class Runner:
         torch.manual_seed(self.cfg.seed + self.iteration)
         writer = SummaryWriter(str(self.out / "tb"))
         previous = signal.signal(signal.SIGTERM, self._on_sigterm)
-        batch = self.env.num_envs * self.alg.storage.num_transitions_per_env
+        batch = self.batch_size
         last_save = time.time()
         columns = [TextColumn("[bold]it {task.fields[it]}"), BarColumn(), TextColumn("{task.completed:,.0f}/{task.total:,.0f} samples"),
                    TextColumn("{task.fields[sps]:,.0f} samples/s"), TextColumn("return {task.fields[ret]:.1f}"),
@@ -139,7 +143,7 @@ class Runner:
                     t0 = time.time()
                     logs = self._rollout()
                     t1 = time.time()
-                    losses = self.alg.update()
+                    losses = self.update()
                     t2 = time.time()
                     self.iteration += 1
                     self.samples += batch
@@ -149,7 +153,7 @@ class Runner:
                     if not bar.console.is_terminal:  # background runs: one plain line per iteration
                         bar.console.print(
                             f"it {self.iteration} samples {self.samples} sps {sps:.0f} rollout {t1 - t0:.2f}s update {t2 - t1:.2f}s "
-                            f"return {self.return_ema:.2f} success {self.success_ema:.3f} lr {self.alg.learning_rate:.2e}"
+                            f"return {self.return_ema:.2f} success {self.success_ema:.3f} lr {self.learning_rate:.2e}"
                         )
                     self._log(writer, logs, losses, sps, t1 - t0, t2 - t1)
                     if time.time() - last_save > 60 * self.cfg.checkpoint_minutes:
@@ -171,4 +175,54 @@ class Runner:
         writer.add_scalar("perf/update_s", update_s, step)
         writer.add_scalar("train/success", self.success_ema, step)
         writer.add_scalar("train/episode_return", self.return_ema, step)
-        writer.add_scalar("train/learning_rate", self.alg.learning_rate, step)
+        writer.add_scalar("train/learning_rate", self.learning_rate, step)
+
+
+class Runner(TrainLoop):
+    """PPO (rsl_rl) on a VecEnv."""
+
+    def __init__(self, env, alg: PPO, cfg: RunnerConfig, out: Path, full_config, character):
+        super().__init__(env, cfg, out, full_config, character)
+        self.alg = alg
+        self.optimizer = alg.optimizer
+        self.batch_size = env.num_envs * alg.storage.num_transitions_per_env
+
+    @property
+    def learning_rate(self) -> float:
+        return self.alg.learning_rate
+
+    def set_learning_rate(self, lr: float) -> None:
+        self.alg.learning_rate = lr
+        super().set_learning_rate(lr)
+
+    def tensors(self) -> dict[str, torch.Tensor]:
+        actor = {f"actor.{k}": v for k, v in self.alg.actor.state_dict().items()}
+        critic = {f"critic.{k}": v for k, v in self.alg.critic.state_dict().items()}
+        return actor | critic
+
+    def load_tensors(self, tensors: dict[str, torch.Tensor]) -> None:
+        self.alg.actor.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("actor.")})
+        self.alg.critic.load_state_dict({k[7:]: v for k, v in tensors.items() if k.startswith("critic.")})
+
+    def update(self) -> dict[str, float]:
+        return self.alg.update()
+
+    def collect(self) -> dict[str, float]:
+        obs = self.env.get_observations()
+        done_n, success_n, ret_sum = 0, 0, 0.0
+        logs: dict[str, float] = {}
+        with torch.inference_mode():
+            for _ in range(self.alg.storage.num_transitions_per_env):
+                actions = self.alg.act(obs)
+                obs, rewards, dones, extras = self.env.step(actions)
+                self.alg.process_env_step(obs, rewards, dones, extras)
+                ep = extras["episode"]
+                done_n += int(ep["done"].sum())
+                success_n += int(ep["success"].sum())
+                ret_sum += float(ep["return"][ep["done"]].sum())
+                for k, v in extras.get("log", {}).items():
+                    logs[k] = logs.get(k, 0.0) + float(v) / self.alg.storage.num_transitions_per_env
+            self.alg.compute_returns(obs)
+        self._record_episodes(done_n, success_n, ret_sum)
+        logs["/episodes"] = done_n
+        return logs
