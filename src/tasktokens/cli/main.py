@@ -12,6 +12,7 @@ import tyro
 from tasktokens.cli.bench import BenchSim
 from tasktokens.cli.motion import MotionCheck, MotionConvert, PlayMotion
 from tasktokens.eval.tracker import PlayTracker, TrackerEval
+from tasktokens.train.distill import DistillConfig
 from tasktokens.train.model_card import Ship
 from tasktokens.train.tracker import TrackerTrainConfig
 
@@ -22,6 +23,7 @@ COMMANDS: dict[tuple[str, ...], type] = {
     ("bench", "sim"): BenchSim,
     ("play-motion",): PlayMotion,
     ("pretrain", "tracker"): TrackerTrainConfig,
+    ("pretrain", "bfm"): DistillConfig,
     ("eval", "tracker"): TrackerEval,
     ("play-tracker",): PlayTracker,
     ("ship",): Ship,

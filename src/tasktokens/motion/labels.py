@@ -9,3 +9,17 @@ LOCOMOTION_KEYWORDS = ("walk", "jog", "run", "zombie")
 def is_locomotion(clip_name: str) -> bool:
     """Whether a clip is locomotion, by its name."""
     return any(k in clip_name for k in LOCOMOTION_KEYWORDS)
+
+
+def skill_label(clip_name: str) -> str:
+    """Skill of a clip from its name: without the character prefix, a mirror suffix or trailing
+    take numbers (humanoid3d_long_walk2_mirror -> long_walk, sie_humanoid3d_run_left03 -> run_left)."""
+    name = clip_name.removesuffix("_mirror")
+    for prefix in ("sie_humanoid3d_", "humanoid3d_"):
+        name = name.removeprefix(prefix)
+    return name.rstrip("0123456789").rstrip("_") or name
+
+
+def skill_vocabulary(clip_names) -> list[str]:
+    """Sorted distinct skill labels of the clips."""
+    return sorted({skill_label(n) for n in clip_names})

@@ -169,6 +169,7 @@ class TrackingEnv:
 
     def _observe(self) -> None:
         refs = self._references()
+        self._refs = refs  # kept for goal construction (distillation)
         self._ref_next = refs[0]  # the action's target, and the reference after the next step
         proprio = self.env.proprioception()
         pos = self.sim.body_pos.float()

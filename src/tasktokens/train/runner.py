@@ -65,6 +65,10 @@ class TrainLoop:
         """Learn from what collect() gathered; returns losses to log."""
         raise NotImplementedError
 
+    def metadata(self) -> dict:
+        """Extra facts stored in the checkpoint's metadata (JSON values)."""
+        return {}
+
     @property
     def learning_rate(self) -> float:
         return self.optimizer.param_groups[0]["lr"]
@@ -86,7 +90,7 @@ class TrainLoop:
             "return_ema": self.return_ema,
             "env": self.env.state_dict() if hasattr(self.env, "state_dict") else {},
         }
-        extra = {"iteration": self.iteration, "samples": self.samples, "wall_seconds": round(self.wall_seconds, 1)}
+        extra = {"iteration": self.iteration, "samples": self.samples, "wall_seconds": round(self.wall_seconds, 1)} | self.metadata()
         save_run(self.out, self.tensors(), state, self.full_config, self.character, extra)
 
     def resume(self) -> None:

@@ -1,0 +1,219 @@
+"""`tasktokens pretrain bfm`: DAgger distillation of the tracker into the BFM.
+
+The student (BFM) acts deterministically (z = mu of the prior) from proprioception and masked
+goals; the frozen tracker labels every visited state with its action, converted to the student's
+absolute action space; loss = MSE(decoder(proprio, z ~ posterior), label) + beta KL(posterior ||
+prior). Goal masks follow MaskedMimic: 1..7 active entities (bodies + root pseudo-body), each with
+its translation, rotation or both channels; a mask is kept from one step to the next with
+probability 0.98; some episodes have gaps with no goals; a far frame 10-90 steps ahead is present
+half of the time; the skill token is shown some of the time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from tasktokens.envs.goals import apply_goal_mask, goal_frame_from_reference
+from tasktokens.eval.tracker import SHIPPED_TRACKER, build_actor, load_tracker
+from tasktokens.models.bfm import BFM, BFMConfig, Goals, distillation_loss
+from tasktokens.motion.labels import skill_label, skill_vocabulary
+from tasktokens.motion.motion_lib import MotionState
+from tasktokens.tasks.tracking import TrackingEnv
+from tasktokens.train.checkpoint import to_jsonable
+from tasktokens.train.runner import RunnerConfig, TrainLoop
+
+Tensor = torch.Tensor
+
+
+@dataclass
+class GoalMaskConfig:
+    """How goal masks are sampled during distillation (paper values)."""
+
+    max_active: int = 7
+    """Active entities per mask: uniform in 1..max_active."""
+    keep_prob: float = 0.98
+    """Probability that an environment keeps its mask for the next step."""
+    no_goal_prob: float = 0.1
+    """Probability that a new mask shows no goal at all (a gap)."""
+    far_prob: float = 0.5
+    """Probability that the far frame is present."""
+    far_steps: tuple[int, int] = (10, 90)
+    """Range of the far frame's distance, in control steps."""
+    skill_prob: float = 0.3
+    """Probability that the skill token is shown."""
+
+
+def sample_goal_masks(n: int, num_near: int, num_entities: int, cfg: GoalMaskConfig, gen: torch.Generator) -> tuple[Tensor, Tensor, Tensor]:
+    """Masks (n, num_near + 1, E, 2) bool (translation, rotation), far-frame steps (n,) and
+    whether the skill token is shown (n,)."""
+    k = torch.randint(1, min(cfg.max_active, num_entities) + 1, (n,), generator=gen)
+    rank = torch.rand(n, num_entities, generator=gen).argsort(dim=-1).argsort(dim=-1)
+    active = rank < k[:, None]  # k random entities
+    channel = torch.randint(0, 3, (n, num_entities), generator=gen)  # 0 translation, 1 rotation, 2 both
+    entity = torch.stack([active & (channel != 1), active & (channel != 0)], dim=-1)  # (n, E, 2)
+    masks = entity[:, None].expand(n, num_near + 1, num_entities, 2).clone()
+    masks[:, -1] &= (torch.rand(n, generator=gen) < cfg.far_prob)[:, None, None]
+    masks &= (torch.rand(n, generator=gen) >= cfg.no_goal_prob)[:, None, None, None]
+    far = torch.randint(cfg.far_steps[0], cfg.far_steps[1] + 1, (n,), generator=gen)
+    skill = torch.rand(n, generator=gen) < cfg.skill_prob
+    return masks, far, skill
+
+
+@dataclass
+class DistillConfig:
+    """Distil the tracker into the BFM."""
+
+    out: Path = Path("runs/bfm")
+    """Run folder."""
+    resume: bool = False
+    """Continue the run in --out from its last checkpoint."""
+    teacher: Path = SHIPPED_TRACKER
+    """Tracker checkpoint (the teacher)."""
+    bfm: BFMConfig = field(default_factory=BFMConfig)
+    masks: GoalMaskConfig = field(default_factory=GoalMaskConfig)
+    num_envs: int = 512
+    """Parallel environments (the tracker's environment settings otherwise)."""
+    steps_per_env: int = 16
+    """Steps collected per iteration."""
+    epochs: int = 2
+    mini_batches: int = 4
+    learning_rate: float = 3e-4
+    beta: float = 0.01
+    """Weight of KL(posterior || prior)."""
+    runner: RunnerConfig = field(default_factory=RunnerConfig)
+    torch_threads: int = 2
+
+    def run(self) -> DistillRunner:
+        torch.set_num_threads(self.torch_threads)
+        torch.manual_seed(self.runner.seed)
+        tensors, teacher_cfg = load_tracker(self.teacher)
+        env_cfg = dataclasses.replace(teacher_cfg.env, num_envs=self.num_envs, curriculum_samples=0)
+        env = TrackingEnv(env_cfg)
+        teacher = build_actor(tensors, teacher_cfg, env.get_observations(), env.num_actions)
+        runner = DistillRunner(env, teacher, self)
+        if self.resume:
+            runner.resume()
+        runner.learn()
+        return runner
+
+
+class DistillRunner(TrainLoop):
+    """DAgger: student rollouts, teacher labels, supervised updates."""
+
+    def __init__(self, env: TrackingEnv, teacher, cfg: DistillConfig):
+        super().__init__(env, cfg.runner, cfg.out, cfg, env.character)
+        self.teacher, self.dcfg = teacher, cfg
+        self.num_proprio = env.env.num_proprio
+        self.body_idx = torch.tensor(env.character.body_indices(env.character.conditionable_bodies))
+        self.num_near = len(env.cfg.future_steps)
+        self.skills = skill_vocabulary(env.lib.names)
+        self.clip_skill = torch.tensor([self.skills.index(skill_label(n)) for n in env.lib.names])
+        bfm_cfg = dataclasses.replace(cfg.bfm, num_goal_frames=self.num_near + 1, num_skills=len(self.skills))
+        num_post = env.num_obs - self.num_proprio
+        self.bfm = BFM(bfm_cfg, self.num_proprio, self.body_idx.numel() + 1, num_post, env.num_actions)
+        self.optimizer = torch.optim.Adam(self.bfm.parameters(), lr=cfg.learning_rate)
+        self.batch_size = env.num_envs * cfg.steps_per_env
+        self.gen = torch.Generator().manual_seed(cfg.runner.seed)
+        self.masks, self.far, self.show_skill = sample_goal_masks(env.num_envs, self.num_near, self.body_idx.numel() + 1, cfg.masks, self.gen)
+        offset, scale = env.character.action_offset_scale
+        self.action_offset, self.action_scale = torch.as_tensor(offset), torch.as_tensor(scale)
+        self._buffer: list[tuple] = []
+
+    def tensors(self) -> dict[str, Tensor]:
+        return {f"bfm.{k}": v for k, v in self.bfm.state_dict().items()}
+
+    def metadata(self) -> dict:
+        """What loading the BFM needs beyond the config: resolved sizes and the skill names."""
+        return {
+            "bfm": to_jsonable(self.bfm.cfg),
+            "skills": self.skills,
+            "num_proprio": self.num_proprio,
+            "num_entities": self.body_idx.numel() + 1,
+            "num_posterior_obs": self.bfm.posterior_norm._mean.shape[-1],
+            "num_actions": self.env.num_actions,
+        }
+
+    def load_tensors(self, tensors: dict[str, Tensor]) -> None:
+        self.bfm.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("bfm.")})
+
+    # --- goals -------------------------------------------------------------------------------
+    def goals(self) -> Goals:
+        """Masked goals of the current state: near frames from the env's references, the far frame."""
+        env = self.env
+        pos, quat = env.sim.body_pos.float(), env.sim.body_quat.float()
+        refs = list(env._refs) + [self._far_reference()]
+        frames = [goal_frame_from_reference(pos[:, 0], quat[:, 0], r.body_pos, r.body_quat, r.body_lin_vel[:, 0], self.body_idx) for r in refs]
+        frames = apply_goal_mask(torch.stack(frames, dim=1), self.masks)
+        steps = torch.cat([env._offsets[None, :].expand(env.num_envs, -1), self.far[:, None]], dim=1)
+        skill = torch.where(self.show_skill, self.clip_skill[env.clip_ids], torch.full_like(env.clip_ids, -1))
+        return Goals(frames, steps.float() * env.dt, skill)
+
+    def _far_reference(self) -> MotionState:
+        env = self.env
+        t = env.start_time + (env.episode_length_buf + self.far).float() * env.dt
+        return env.lib.state(env.clip_ids, t)
+
+    def _resample_masks(self, ids: Tensor) -> None:
+        if ids.numel():
+            m, f, s = sample_goal_masks(ids.numel(), self.num_near, self.masks.shape[2], self.dcfg.masks, self.gen)
+            self.masks[ids], self.far[ids], self.show_skill[ids] = m, f, s
+
+    def teacher_labels(self, obs) -> Tensor:
+        """The tracker's actions as absolute actions of the student, (N, nu) in [-1, 1]."""
+        targets = self.env.residual_targets(self.teacher(obs))
+        return ((targets - self.action_offset) / self.action_scale).clamp(-1.0, 1.0).float()
+
+    # --- the two phases ----------------------------------------------------------------------
+    def collect(self) -> dict[str, float]:
+        env, self._buffer = self.env, []
+        obs = env.get_observations()
+        done_n, success_n, ret_sum = 0, 0, 0.0
+        self.bfm.eval()
+        with torch.inference_mode():
+            for _ in range(self.dcfg.steps_per_env):
+                policy_obs = obs["policy"]
+                proprio, post = policy_obs[:, : self.num_proprio], policy_obs[:, self.num_proprio :]
+                goals = self.goals()
+                labels = self.teacher_labels(obs)
+                action = self.bfm.act(proprio, goals)
+                self._buffer.append((proprio, goals, post, labels))
+                obs, _r, done, extras = env.step_targets(env.sim.pd_targets(action))
+                ep = extras["episode"]
+                done_n += int(ep["done"].sum())
+                success_n += int(ep["success"].sum())
+                ret_sum += float(ep["return"][ep["done"]].sum())
+                change = (torch.rand(env.num_envs, generator=self.gen) > self.dcfg.masks.keep_prob) | done
+                self._resample_masks(change.nonzero().squeeze(-1))
+        self._record_episodes(done_n, success_n, ret_sum)
+        return {"/episodes": done_n}
+
+    def update(self) -> dict[str, float]:
+        self.bfm.train()
+        proprio = torch.cat([b[0] for b in self._buffer])
+        post = torch.cat([b[2] for b in self._buffer])
+        labels = torch.cat([b[3] for b in self._buffer])
+        frames = torch.cat([b[1].frames for b in self._buffer])
+        times = torch.cat([b[1].times for b in self._buffer])
+        skill = torch.cat([b[1].skill for b in self._buffer])
+        self.bfm.proprio_norm.update(proprio)
+        self.bfm.posterior_norm.update(post)
+        totals = {"loss": 0.0, "mse": 0.0, "kl": 0.0}
+        n, count = proprio.shape[0], 0
+        for _ in range(self.dcfg.epochs):
+            for idx in torch.randperm(n).chunk(self.dcfg.mini_batches):
+                goals = Goals(frames[idx], times[idx], skill[idx])
+                loss, parts = distillation_loss(self.bfm, proprio[idx], goals, post[idx], labels[idx], self.dcfg.beta)
+                self.optimizer.zero_grad()
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(self.bfm.parameters(), 1.0)
+                self.optimizer.step()
+                totals["loss"] += loss.item()
+                totals["mse"] += float(parts["mse"])
+                totals["kl"] += float(parts["kl"])
+                count += 1
+        self._buffer = []
+        return {k: v / count for k, v in totals.items()}

@@ -1,0 +1,90 @@
+"""Distillation: goal-mask sampling, teacher labels, a short DAgger run that saves and learns."""
+
+import pytest
+import torch
+
+from tasktokens.models.bfm import BFMConfig
+from tasktokens.motion.labels import skill_label
+from tasktokens.train.checkpoint import WEIGHTS, load_weights
+from tasktokens.character import HUMANOID3D
+from tasktokens.train.distill import DistillConfig, GoalMaskConfig, sample_goal_masks
+from tasktokens.train.runner import RunnerConfig
+from tests.train.test_runner import _config
+
+
+def test_goal_masks_follow_the_recipe():
+    cfg = GoalMaskConfig()
+    masks, far, skill = sample_goal_masks(20000, 3, 7, cfg, torch.Generator().manual_seed(0))
+    near = masks[:, 0]  # (n, E, 2)
+    active = near.any(-1).sum(-1)
+    shown = active > 0
+    assert active.max() <= 7 and active[shown].min() >= 1
+    assert (1 - shown.float().mean()).item() == pytest.approx(cfg.no_goal_prob, abs=0.01)
+    assert torch.equal(masks[:, 0], masks[:, 1]) and torch.equal(masks[:, 1], masks[:, 2])  # near frames share a mask
+    assert (masks[:, -1] <= masks[:, 0]).all()  # the far frame shows a subset (all or nothing)
+    far_shown = masks[:, -1].any(-1).any(-1)[shown].float().mean().item()
+    assert far_shown == pytest.approx(cfg.far_prob, abs=0.02)
+    assert far.min() >= 10 and far.max() <= 90
+    both = (near.all(-1)).sum().item()
+    trans_only = (near[..., 0] & ~near[..., 1]).sum().item()
+    assert both == pytest.approx(trans_only, rel=0.1)  # the three channel choices are equally likely
+    assert skill.float().mean().item() == pytest.approx(cfg.skill_prob, abs=0.02)
+
+
+def test_skill_labels():
+    assert skill_label("humanoid3d_long_walk2_mirror") == "long_walk"
+    assert skill_label("sie_humanoid3d_run_left03") == "run_left"
+    assert skill_label("humanoid3d_dance_a") == "dance_a"
+
+
+@pytest.fixture(scope="module")
+def teacher(tmp_path_factory):
+    out = tmp_path_factory.mktemp("teacher")
+    _config(out, 32).run()
+    return out / WEIGHTS
+
+
+def _distill(tmp_path, teacher, samples):
+    return DistillConfig(
+        out=tmp_path, teacher=teacher, num_envs=8, steps_per_env=4, mini_batches=2, epochs=1,
+        bfm=BFMConfig(d_model=32, num_layers=1, num_heads=2, latent_dim=8, decoder_hidden=(64,), posterior_hidden=(64,)),
+        runner=RunnerConfig(max_samples=samples), torch_threads=1,
+    )
+
+
+def test_short_run_saves_a_loadable_bfm(tmp_path, teacher):
+    runner = _distill(tmp_path, teacher, 64).run()
+    assert runner.iteration == 2
+    tensors, meta = load_weights(tmp_path / WEIGHTS, HUMANOID3D)
+    assert meta["skills"] == ["walk"] and meta["bfm"]["num_goal_frames"] == 4 and meta["num_entities"] == 7
+    assert any(k.startswith("bfm.prior_transformer") for k in tensors)
+
+
+def test_student_learns_the_teacher_labels(tmp_path, teacher):
+    cfg = _distill(tmp_path, teacher, 32)
+    cfg.runner = RunnerConfig(max_samples=0)
+    runner = cfg.run()  # builds everything, trains nothing
+    runner.collect()
+    buffer = list(runner._buffer)
+    first = None
+    for _ in range(60):
+        runner._buffer = list(buffer)
+        losses = runner.update()
+        first = first if first is not None else losses["mse"]
+    assert losses["mse"] < 0.5 * first
+
+
+def test_teacher_labels_reproduce_the_teacher_targets(tmp_path, teacher):
+    cfg = _distill(tmp_path, teacher, 0)
+    cfg.runner = RunnerConfig(max_samples=0)
+    runner = cfg.run()
+    obs = runner.env.get_observations()
+    with torch.inference_mode():
+        labels = runner.teacher_labels(obs)
+        targets = runner.env.residual_targets(runner.teacher(obs))
+        back = runner.env.sim.pd_targets(labels.double())
+    assert labels.abs().max() <= 1.0
+    # ball-joint targets come back exactly; hinge targets beyond the joint range come back at its limit
+    lo = runner.env.sim.action_offset - runner.env.sim.action_scale
+    hi = runner.env.sim.action_offset + runner.env.sim.action_scale
+    assert torch.allclose(back, torch.maximum(torch.minimum(targets, hi), lo), atol=1e-5)
