@@ -3,10 +3,10 @@
 import pytest
 import torch
 
+from tasktokens.character import HUMANOID3D
 from tasktokens.models.bfm import BFMConfig
 from tasktokens.motion.labels import skill_label
 from tasktokens.train.checkpoint import WEIGHTS, load_weights
-from tasktokens.character import HUMANOID3D
 from tasktokens.train.distill import DistillConfig, GoalMaskConfig, sample_goal_masks
 from tasktokens.train.runner import RunnerConfig
 from tests.train.test_runner import _config
