@@ -1,0 +1,162 @@
+"""Base of the Task Tokens tasks: humanoids started from locomotion reference states, absolute
+actions (the BFM's), fall termination, time-outs, per-task commands, reward and success.
+
+A task subclasses :class:`TaskEnv` and defines ``num_task_obs``, ``task_obs()``,
+``task_reward()``, ``step_ok()`` and ``resample_commands(ids)``; it registers itself with
+``tasks.register_task``. Observations are a TensorDict with "policy" (proprioception) and "task"
+(the task observation in the root heading frame).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from tensordict import TensorDict
+
+from tasktokens import rotations as rot
+from tasktokens.character import get_character
+from tasktokens.envs.humanoid_env import HumanoidEnv
+from tasktokens.motion.clip import find_clip_files
+from tasktokens.motion.labels import is_locomotion
+from tasktokens.motion.motion_lib import MotionLib, default_motion_paths
+from tasktokens.sim.batch_sim import SimConfig
+from tasktokens.tasks.rewards import SegmentSuccess
+
+Tensor = torch.Tensor
+
+
+@dataclass
+class TaskEnvConfig:
+    """Settings shared by the tasks."""
+
+    num_envs: int = 256
+    """Parallel environments."""
+    num_threads: int = 2
+    """MuJoCo threads."""
+    episode_steps: int = 300
+    """Steps per episode (paper: 1000 in training, 300 in evaluation; 300 here for both)."""
+    init_motions: tuple[Path, ...] = ()
+    """Clips whose states start the episodes (default: the MIT locomotion clips)."""
+    character: str = "humanoid3d"
+    seed: int = 0
+
+
+class TaskEnv:
+    """Common machinery; see the module docstring for what a task adds."""
+
+    num_task_obs: int
+    grace_steps: int = 60
+    """Steps after a new command before success is judged."""
+
+    def __init__(self, cfg: TaskEnvConfig, motion_lib: MotionLib | None = None):
+        self.cfg = cfg
+        self.character = get_character(cfg.character)
+        self.lib = motion_lib or self._locomotion_lib(cfg)
+        self.env = HumanoidEnv(self.character, SimConfig(num_envs=cfg.num_envs, num_threads=cfg.num_threads))
+        self.sim = self.env.sim
+        self.num_envs, self.num_actions, self.device = cfg.num_envs, self.character.num_dof, "cpu"
+        self.dt = self.sim.control_dt
+        self.max_episode_length = cfg.episode_steps
+        self.episode_length_buf = torch.zeros(self.num_envs, dtype=torch.long)
+        self.command_age = torch.zeros(self.num_envs, dtype=torch.long)
+        self.episode_return = torch.zeros(self.num_envs)
+        self.gen = torch.Generator().manual_seed(cfg.seed)
+        self.segments = SegmentSuccess(self.num_envs, self.grace_steps)
+        self.right_hand = self.character.body_index("right_hand")
+        self.init_commands()
+        self.reset_envs(torch.arange(self.num_envs))
+
+    @staticmethod
+    def _locomotion_lib(cfg: TaskEnvConfig) -> MotionLib:
+        paths = cfg.init_motions or [p for p in find_clip_files(default_motion_paths()) if is_locomotion(p.stem)]
+        return MotionLib.from_paths(paths, get_character(cfg.character))
+
+    # --- task hooks ----------------------------------------------------------------------------
+    def init_commands(self) -> None:
+        raise NotImplementedError
+
+    def resample_commands(self, ids: Tensor) -> None:
+        raise NotImplementedError
+
+    def command_due(self) -> Tensor:
+        """(N,) bool: environments whose command changes this step."""
+        raise NotImplementedError
+
+    def task_obs(self) -> Tensor:
+        raise NotImplementedError
+
+    def task_reward(self) -> Tensor:
+        raise NotImplementedError
+
+    def step_ok(self) -> Tensor:
+        raise NotImplementedError
+
+    # --- state helpers -----------------------------------------------------------------------
+    @property
+    def root_pos(self) -> Tensor:
+        return self.sim.body_pos[:, 0].float()
+
+    @property
+    def root_quat(self) -> Tensor:
+        return self.sim.body_quat[:, 0].float()
+
+    def root_velocity(self) -> Tensor:
+        return self.sim.body_velocities()[0][:, 0].float()
+
+    def root_facing(self) -> Tensor:
+        """(N, 2) planar unit facing (the root's local x axis)."""
+        yaw = rot.heading_angle(self.root_quat)
+        return torch.stack([torch.cos(yaw), torch.sin(yaw)], dim=-1)
+
+    def to_heading(self, v_w: Tensor) -> Tensor:
+        """World vectors (N, 3) in the root heading frame."""
+        return rot.quat_rotate(rot.heading_quat_inverse(self.root_quat), v_w)
+
+    def uniform(self, low: float, high: float, n: int) -> Tensor:
+        return low + (high - low) * torch.rand(n, generator=self.gen)
+
+    # --- episodes ----------------------------------------------------------------------------
+    def reset_envs(self, ids: Tensor) -> None:
+        """Start from a random locomotion reference state and draw new commands."""
+        if ids.numel() == 0:
+            return
+        clips = self.lib.sample_clips(ids.numel(), generator=self.gen)
+        st = self.lib.state(clips, self.lib.sample_times(clips, self.gen))
+        qpos = st.qpos.double()
+        qpos[:, :2] -= st.qpos[:, :2].double()  # every episode starts at the origin
+        qpos[:, 2] += 0.02
+        self.env.reset_envs(ids, qpos, st.qvel.double())
+        self.episode_length_buf[ids] = 0
+        self.episode_return[ids] = 0.0
+        self.command_age[ids] = 0
+        self.resample_commands(ids)
+
+    def get_observations(self) -> TensorDict:
+        return TensorDict({"policy": self.env.proprioception(), "task": self.task_obs()}, batch_size=[self.num_envs])
+
+    def step(self, actions: Tensor) -> tuple[TensorDict, Tensor, Tensor, dict]:
+        """Absolute actions (N, nu) in [-1, 1] (the BFM's)."""
+        self.sim.step(self.sim.pd_targets(actions))
+        self.episode_length_buf += 1
+        self.command_age += 1
+        reward = self.task_reward()
+        fallen = self.env.fallen() | self.sim.failed
+        self.segments.update(self.step_ok())
+        time_out = (self.episode_length_buf >= self.max_episode_length) & ~fallen
+        done = fallen | time_out
+        self.episode_return += reward
+        extras = {
+            "time_outs": time_out,
+            "episode": {"done": done.clone(), "success": time_out.clone(), "return": self.episode_return.clone(), "length": self.episode_length_buf.clone()},
+            "fall": fallen,
+        }
+        ended = done.nonzero().squeeze(-1)
+        self.segments.close(ended, fallen[ended])
+        due = (self.command_due() & ~done).nonzero().squeeze(-1)
+        self.segments.close(due)
+        self.command_age[due] = 0
+        self.resample_commands(due)
+        self.reset_envs(ended)
+        return self.get_observations(), reward, done, extras

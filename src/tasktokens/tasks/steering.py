@@ -1,0 +1,57 @@
+"""steering: move along a commanded direction while facing another commanded direction.
+
+Paper definition: the direction task's command schedule, plus a facing direction drawn with the
+same schedule. Observation: target direction (2) and speed (1) as in direction, and the target
+facing (2), all in the root heading frame. Reward 0.7 r_direction + 0.3 max(0, cos facing error).
+Success: after an 80-step grace period, facing error <= 45 degrees and |e_rel| <= 0.2 at every
+step. Speeds as in direction (1.0-3.5 m/s).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from tasktokens.tasks import register_task
+from tasktokens.tasks.direction import DirectionConfig, DirectionEnv, next_yaw_speed
+from tasktokens.tasks.rewards import direction_errors, facing_cosine, steering_reward, step_ok_steering
+
+Tensor = torch.Tensor
+
+
+@dataclass
+class SteeringConfig(DirectionConfig):
+    """steering task (direction's settings)."""
+
+
+@register_task("steering", SteeringConfig)
+class SteeringEnv(DirectionEnv):
+    num_task_obs = 5
+    grace_steps = 80
+
+    def init_commands(self) -> None:
+        super().init_commands()
+        self.facing_yaw = torch.zeros(self.num_envs)
+
+    def resample_commands(self, ids: Tensor) -> None:
+        if ids.numel() == 0:
+            return
+        super().resample_commands(ids)
+        fresh = self.episode_length_buf[ids] == 0
+        self.facing_yaw[ids], _ = next_yaw_speed(self.facing_yaw[ids], self.target_speed[ids], fresh, self.task_cfg, self.gen)
+
+    @property
+    def target_facing(self) -> Tensor:
+        return torch.stack([torch.cos(self.facing_yaw), torch.sin(self.facing_yaw)], dim=-1)
+
+    def task_obs(self) -> Tensor:
+        f = torch.cat([self.target_facing, torch.zeros(self.num_envs, 1)], dim=-1)
+        return torch.cat([super().task_obs(), self.to_heading(f)[:, :2]], dim=-1)
+
+    def task_reward(self) -> Tensor:
+        return steering_reward(self.root_velocity(), self.root_facing(), self.target_dir, self.target_speed, self.target_facing)
+
+    def step_ok(self) -> Tensor:
+        e_rel, _s, _t = direction_errors(self.root_velocity(), self.target_dir, self.target_speed)
+        return step_ok_steering(e_rel, facing_cosine(self.root_facing(), self.target_facing))

@@ -1,0 +1,104 @@
+"""Task Tokens environments: registration, observations in the heading frame, commands, rewards
+from the simulator state, falls and time-outs."""
+
+import math
+
+import pytest
+import torch
+
+from tasktokens import rotations as rot
+from tasktokens.character import HUMANOID3D
+from tasktokens.motion.motion_lib import MotionLib, data_root
+from tasktokens.tasks import get_task
+from tasktokens.tasks.base import TaskEnvConfig
+from tasktokens.tasks.direction import DirectionConfig, next_yaw_speed
+from tasktokens.tasks.reach import ReachConfig
+from tasktokens.tasks.rewards import direction_reward, reach_reward, steering_reward
+from tasktokens.tasks.steering import SteeringConfig
+
+WALK = data_root() / "motions" / "deepmimic" / "clips" / "humanoid3d_walk.txt"
+
+
+@pytest.fixture(scope="module")
+def lib():
+    return MotionLib.from_paths([WALK], HUMANOID3D)
+
+
+def _env(name, lib, n=4, **kw):
+    spec = get_task(name)
+    cfg = spec.config_cls(env=TaskEnvConfig(num_envs=n, num_threads=1, **kw))
+    return spec.env_cls(cfg, motion_lib=lib)
+
+
+@pytest.mark.parametrize("name,cfg_cls,num_obs", [("direction", DirectionConfig, 3), ("steering", SteeringConfig, 5), ("reach", ReachConfig, 3)])
+def test_registered_with_observation_sizes(lib, name, cfg_cls, num_obs):
+    assert get_task(name).config_cls is cfg_cls
+    env = _env(name, lib)
+    obs = env.get_observations()
+    assert obs["task"].shape == (4, num_obs) and obs["policy"].shape == (4, env.env.num_proprio)
+    obs, reward, done, extras = env.step(torch.zeros(4, env.num_actions))
+    assert reward.shape == (4,) and torch.isfinite(obs["task"]).all()
+
+
+def test_direction_observation_is_in_the_heading_frame(lib):
+    env = _env("direction", lib)
+    yaw = rot.heading_angle(env.root_quat)
+    env.target_yaw[:] = yaw + math.pi / 2  # 90 degrees to the left of where each root faces
+    env.target_speed[:] = 2.0
+    obs = env.task_obs()
+    assert torch.allclose(obs, torch.tensor([[0.0, 1.0, 2.0]]).expand(4, 3), atol=1e-5)
+
+
+def test_rewards_are_computed_from_the_simulator_state(lib):
+    env = _env("steering", lib)
+    env.sim.step(env.sim.pd_targets(torch.zeros(4, env.num_actions)))
+    expected = steering_reward(env.root_velocity(), env.root_facing(), env.target_dir, env.target_speed, env.target_facing)
+    assert torch.allclose(env.task_reward(), expected)
+    d = _env("direction", lib)
+    assert torch.allclose(d.task_reward(), direction_reward(d.root_velocity(), d.target_dir, d.target_speed))
+    r = _env("reach", lib)
+    assert torch.allclose(r.task_reward(), reach_reward(r.sim.body_pos[:, r.right_hand].float(), r.target))
+
+
+def test_command_schedule_statistics():
+    cfg = DirectionConfig()
+    gen = torch.Generator().manual_seed(0)
+    n = 20000
+    yaw, speed = torch.zeros(n), torch.full((n,), 2.0)
+    y, s = next_yaw_speed(yaw, speed, torch.zeros(n, dtype=torch.bool), cfg, gen)
+    assert (s == 0).float().mean().item() == pytest.approx(cfg.stop_prob, abs=0.01)
+    moving = s > 0
+    assert s[moving].min() >= 1.0 and s[moving].max() <= 3.5
+    small_turn = y.abs() <= 1.57
+    assert small_turn.float().mean().item() == pytest.approx(0.8 + 0.2 * 0.5, abs=0.02)  # perturbations, plus random ones that land there
+    y, s = next_yaw_speed(yaw, speed, torch.ones(n, dtype=torch.bool), cfg, gen)  # fresh: fully random
+    assert y.min() < -3.0 and y.max() > 3.0
+
+
+def test_reach_targets_are_around_the_root(lib):
+    env = _env("reach", lib, n=64)
+    offset = env.target - env.root_pos
+    assert offset[:, :2].abs().max() <= 0.75 + 1e-6
+    assert env.target[:, 2].min() >= 0.05 and env.target[:, 2].max() <= 1.5
+    assert ((env.hold_steps >= 90) & (env.hold_steps <= 120)).all()
+
+
+def test_fall_ends_the_episode_and_counts_a_failed_segment(lib):
+    env = _env("direction", lib, n=2)
+    qpos, qvel = env.sim.qpos.clone(), torch.zeros_like(env.sim.qvel)
+    qpos[1, 2] = 0.12
+    qpos[1, 3:7] = torch.tensor([0.7071068, 0.0, -0.7071068, 0.0], dtype=qpos.dtype)  # lying on its back
+    env.sim.reset(torch.tensor([1]), qpos[1:2], qvel[1:2])
+    _, _, done, extras = env.step(torch.zeros(2, env.num_actions))
+    assert extras["fall"].tolist() == [False, True] and done[1] and not extras["time_outs"][1]
+    assert env.segments.finished == 1 and env.segments.succeeded == 0
+    assert env.episode_length_buf[1] == 0  # reset
+
+
+def test_time_out_after_episode_steps(lib):
+    env = _env("reach", lib, n=1, episode_steps=3)
+    outs = []
+    for _ in range(3):
+        _, _, done, extras = env.step(torch.zeros(1, env.num_actions))
+        outs.append(bool(extras["time_outs"][0] or extras["fall"][0]))
+    assert outs[-1] and not any(outs[:-1])
