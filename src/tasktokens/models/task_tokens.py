@@ -1,0 +1,100 @@
+"""Task Tokens: a small task encoder turns the task observation into one extra token of the
+frozen BFM's transformer; the policy is the BFM's decoder at z = mu_prior with the BFM's fixed std.
+
+The actor plugs into rsl_rl's PPO as an ``MLPModel`` whose head is the encoder + frozen BFM.
+Only the encoder (and its running normaliser) changes during training: every BFM tensor is frozen
+(requires_grad False, eval mode, normalisers not updated), and gradients reach the encoder through
+the transformer and the decoder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from rsl_rl.models import MLPModel
+from rsl_rl.modules import EmpiricalNormalization
+from tensordict import TensorDict
+from torch import nn
+
+from tasktokens.models.bfm import BFM, Goals
+
+Tensor = torch.Tensor
+PriorFn = Callable[[Tensor, Tensor], Goals]
+"""(proprioception (N, P), raw task observation (N, T)) -> hand-written goals (a prior)."""
+
+
+class TaskEncoder(nn.Module):
+    """Running mean/std normaliser + MLP -> one token of the BFM's width."""
+
+    def __init__(self, num_task_obs: int, d_model: int, hidden: tuple[int, ...] = (256, 256)):
+        super().__init__()
+        self.norm = EmpiricalNormalization(num_task_obs)
+        sizes = [num_task_obs, *hidden, d_model]
+        layers: list[nn.Module] = []
+        for a, b in zip(sizes[:-1], sizes[1:], strict=True):
+            layers += [nn.Linear(a, b), nn.ELU()]
+        self.mlp = nn.Sequential(*layers[:-1])
+
+    def forward(self, task_obs: Tensor) -> Tensor:
+        """(N, T) -> (N, 1, d_model)."""
+        return self.mlp(self.norm(task_obs))[:, None, :]
+
+
+def freeze(bfm: BFM) -> BFM:
+    """Eval mode (normalisers frozen) and no gradients for any BFM weight."""
+    bfm.eval()
+    for p in bfm.parameters():
+        p.requires_grad_(False)
+    return bfm
+
+
+class TaskTokenActor(MLPModel):
+    """rsl_rl actor: obs["policy"] (proprioception) + obs["task"] -> BFM action (Gaussian, fixed std)."""
+
+    def __init__(self, obs: TensorDict, bfm: BFM, encoder: TaskEncoder | None, prior: PriorFn | None = None):
+        num_actions = bfm.action_log_std.numel()
+        groups = {"actor": ["policy", "task"], "critic": ["policy", "task"]}
+        std = float(bfm.action_std[0])
+        super().__init__(obs, groups, "actor", num_actions, hidden_dims=(1,), obs_normalization=False,
+                         distribution_cfg={"class_name": "GaussianDistribution", "init_std": std, "learn_std": False})
+        if encoder is None and prior is None:
+            raise ValueError("a Task Tokens policy needs a task encoder, a prior, or both")
+        self.num_proprio = obs["policy"].shape[-1]
+        self.mlp = _BFMHead(freeze(bfm), encoder, prior, self.num_proprio)
+
+    @property
+    def bfm(self) -> BFM:
+        return self.mlp.bfm
+
+    @property
+    def encoder(self) -> TaskEncoder | None:
+        return self.mlp.encoder
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        self.mlp.bfm.eval()  # the BFM stays in eval mode: its normalisers never update
+        return self
+
+    def update_normalization(self, obs: TensorDict) -> None:
+        if self.encoder is not None and self.training:
+            self.encoder.norm.update(obs["task"])
+
+
+class _BFMHead(nn.Module):
+    """latent = [proprioception, raw task observation] -> action mean through the frozen BFM."""
+
+    def __init__(self, bfm: BFM, encoder: TaskEncoder | None, prior: PriorFn | None, num_proprio: int):
+        super().__init__()
+        self.bfm, self.encoder, self.prior, self.num_proprio = bfm, encoder, prior, num_proprio
+
+    def forward(self, latent: Tensor) -> Tensor:
+        proprio, task = latent[:, : self.num_proprio], latent[:, self.num_proprio :]
+        token = self.encoder(task) if self.encoder is not None else None
+        goals = self.prior(proprio, task) if self.prior is not None else None
+        return self.bfm.act(proprio, goals, token)
+
+
+def trainable_parameters(module: nn.Module) -> int:
+    """Number of parameters that receive gradients."""
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)

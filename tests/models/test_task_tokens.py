@@ -1,0 +1,93 @@
+"""Task Tokens: only the encoder learns; the BFM stays bitwise frozen; parameter budget."""
+
+import copy
+
+import pytest
+import torch
+from rsl_rl.algorithms import PPO
+from rsl_rl.models import MLPModel
+from rsl_rl.storage import RolloutStorage
+
+from tasktokens.character import HUMANOID3D
+from tasktokens.envs.goals import GOAL_FEATURES
+from tasktokens.models.bfm import BFM, BFMConfig
+from tasktokens.models.task_tokens import TaskEncoder, TaskTokenActor, trainable_parameters
+from tasktokens.motion.motion_lib import MotionLib, data_root
+from tasktokens.tasks import get_task
+from tasktokens.tasks.base import TaskEnvConfig
+
+WALK = data_root() / "motions" / "deepmimic" / "clips" / "humanoid3d_walk.txt"
+
+
+def _bfm(d=32):
+    torch.manual_seed(0)
+    cfg = BFMConfig(d_model=d, num_layers=2, num_heads=2, latent_dim=8, decoder_hidden=(64,), posterior_hidden=(64,))
+    return BFM(cfg, 223, 7, 30, 28)
+
+
+@pytest.fixture(scope="module")
+def env():
+    spec = get_task("direction")
+    lib = MotionLib.from_paths([WALK], HUMANOID3D)
+    return spec.env_cls(spec.config_cls(env=TaskEnvConfig(num_envs=4, num_threads=1)), motion_lib=lib)
+
+
+def test_gradients_reach_only_the_encoder_through_the_transformer(env):
+    obs = env.get_observations()
+    actor = TaskTokenActor(obs, _bfm(), TaskEncoder(3, 32))
+    actor(obs).pow(2).sum().backward()
+    assert all(p.grad is None for p in actor.bfm.parameters())
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in actor.encoder.mlp.parameters())
+
+
+def test_ppo_updates_change_the_encoder_and_leave_the_bfm_bitwise_unchanged(env):
+    obs = env.get_observations()
+    actor = TaskTokenActor(obs, _bfm(), TaskEncoder(3, 32))
+    groups = {"actor": ["policy", "task"], "critic": ["policy", "task"]}
+    critic = MLPModel(obs, groups, "critic", 1, hidden_dims=(32,), obs_normalization=True)
+    storage = RolloutStorage("rl", env.num_envs, 4, obs, [env.num_actions])
+    alg = PPO(actor, critic, storage, num_learning_epochs=2, num_mini_batches=2, learning_rate=1e-3, schedule="fixed", entropy_coef=0.0)
+    bfm_before = copy.deepcopy(actor.bfm.state_dict())
+    enc_before = copy.deepcopy(actor.encoder.state_dict())
+    alg.train_mode()
+    for _ in range(3):
+        with torch.inference_mode():
+            for _ in range(4):
+                actions = alg.act(obs)
+                obs, rew, done, extras = env.step(actions)
+                alg.process_env_step(obs, rew, done, extras)
+            alg.compute_returns(obs)
+        alg.update()
+    for k, v in actor.bfm.state_dict().items():
+        assert torch.equal(v, bfm_before[k]), f"BFM tensor {k} changed"
+    changed = [k for k, v in actor.encoder.state_dict().items() if not torch.equal(v, enc_before[k])]
+    assert any(k.startswith("mlp.") for k in changed) and "norm._mean" in changed
+    assert not actor.bfm.training  # stays in eval mode in train mode
+
+
+def test_trainable_parameters_within_the_budget(env):
+    bfm = BFM(BFMConfig(d_model=128), 223, 7, 540, 28)
+    actor = TaskTokenActor(env.get_observations(), bfm, TaskEncoder(5, 128))
+    n = trainable_parameters(actor)
+    assert n == trainable_parameters(actor.encoder) and n <= 200_000
+    assert n == 5 * 256 + 256 + 256 * 256 + 256 + 256 * 128 + 128
+
+
+def test_action_std_is_the_bfms(env):
+    actor = TaskTokenActor(env.get_observations(), _bfm(), TaskEncoder(3, 32))
+    actor(env.get_observations(), stochastic_output=True)
+    assert torch.allclose(actor.output_std, torch.full((4, 28), torch.exp(torch.tensor(-2.9)).item()))
+
+
+def test_prior_only_needs_no_encoder(env):
+    from tasktokens.models.bfm import Goals
+
+    def prior(proprio, task):
+        n = proprio.shape[0]
+        frames = torch.zeros(n, 1, 7, GOAL_FEATURES + 2)
+        frames[:, 0, 6, -2:] = 1.0  # root pseudo-body visible
+        return Goals(frames, torch.ones(n, 1))
+
+    actor = TaskTokenActor(env.get_observations(), _bfm(), None, prior)
+    assert trainable_parameters(actor) == 0
+    assert actor(env.get_observations()).shape == (4, 28)
