@@ -9,7 +9,7 @@ from tasktokens.motion.labels import skill_label
 from tasktokens.train.checkpoint import WEIGHTS, load_weights
 from tasktokens.train.distill import DistillConfig, GoalMaskConfig, sample_goal_masks
 from tasktokens.train.runner import RunnerConfig
-from tests.train.test_runner import _config
+from tests.train.test_runner import CLIP, _config
 
 
 def test_goal_masks_follow_the_recipe():
@@ -88,3 +88,24 @@ def test_teacher_labels_reproduce_the_teacher_targets(tmp_path, teacher):
     lo = runner.env.sim.action_offset - runner.env.sim.action_scale
     hi = runner.env.sim.action_offset + runner.env.sim.action_scale
     assert torch.allclose(back, torch.maximum(torch.minimum(targets, hi), lo), atol=1e-5)
+
+
+def test_eval_bfm_reports_the_four_numbers(tmp_path, teacher):
+    from tasktokens.eval.bfm import BFMEval
+
+    _distill(tmp_path / "bfm", teacher, 32).run()
+    report = BFMEval(motions=(CLIP,), episodes=2, checkpoint=tmp_path / "bfm" / WEIGHTS,
+                     num_envs=2, json=tmp_path / "eval.json").run()
+    assert set(report) == {"teacher_success", "full_goal_success", "sparse_goal_success", "mpjpe_mm"}
+    assert all(0.0 <= report[k] <= 1.0 for k in ("teacher_success", "full_goal_success", "sparse_goal_success"))
+    assert report["mpjpe_mm"] > 0
+
+
+def test_distance_to_path_and_sparse_masks():
+    from tasktokens.eval.bfm import distance_to_path, sparse_goal_masks
+
+    ref = torch.tensor([[[0.0, 0.0]], [[1.0, 0.0]], [[2.0, 0.0]]])  # (T=3, N=1, 2) a straight path
+    cur = torch.tensor([[[0.0, 0.5]], [[2.0, 0.3]], [[5.0, 0.0]]])  # late but on the path, then off its end
+    assert torch.allclose(distance_to_path(cur, ref)[:, 0], torch.tensor([0.5, 0.3, 3.0]))
+    m = sparse_goal_masks(2, 4, 7)
+    assert m[:, :3, 6].all() and not m[:, :3, :6].any() and not m[:, 3].any()

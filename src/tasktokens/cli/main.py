@@ -11,6 +11,7 @@ import tyro
 
 from tasktokens.cli.bench import BenchSim
 from tasktokens.cli.motion import MotionCheck, MotionConvert, PlayMotion
+from tasktokens.eval.bfm import BFMEval
 from tasktokens.eval.tracker import PlayTracker, TrackerEval
 from tasktokens.train.distill import DistillConfig
 from tasktokens.train.model_card import Ship
@@ -25,6 +26,7 @@ COMMANDS: dict[tuple[str, ...], type] = {
     ("pretrain", "tracker"): TrackerTrainConfig,
     ("pretrain", "bfm"): DistillConfig,
     ("eval", "tracker"): TrackerEval,
+    ("eval", "bfm"): BFMEval,
     ("play-tracker",): PlayTracker,
     ("ship",): Ship,
 }

@@ -258,6 +258,7 @@ class TrackingEnv:
             "episode": {"done": done.clone(), "success": time_out.clone(), "return": self.episode_return.clone(), "length": self.episode_length_buf.clone()},
             "mean_body_error": err.mean(-1),
             "fall": fall,
+            "root_pos": cur[0][:, 0].clone(),  # before any reset of this step
         }
         self._update_fail_rates(done, terminated)
         ids = done.nonzero().squeeze(-1)

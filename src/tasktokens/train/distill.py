@@ -21,7 +21,6 @@ from tasktokens.envs.goals import apply_goal_mask, goal_frame_from_reference
 from tasktokens.eval.tracker import SHIPPED_TRACKER, build_actor, load_tracker
 from tasktokens.models.bfm import BFM, BFMConfig, Goals, distillation_loss
 from tasktokens.motion.labels import skill_label, skill_vocabulary
-from tasktokens.motion.motion_lib import MotionState
 from tasktokens.tasks.tracking import TrackingEnv
 from tasktokens.train.checkpoint import to_jsonable
 from tasktokens.train.runner import RunnerConfig, TrainLoop
@@ -61,6 +60,30 @@ def sample_goal_masks(n: int, num_near: int, num_entities: int, cfg: GoalMaskCon
     far = torch.randint(cfg.far_steps[0], cfg.far_steps[1] + 1, (n,), generator=gen)
     skill = torch.rand(n, generator=gen) < cfg.skill_prob
     return masks, far, skill
+
+
+def reference_goals(env: TrackingEnv, body_idx: Tensor, masks: Tensor, far_steps: Tensor, skill: Tensor | None) -> Goals:
+    """Goals from a tracking environment's references: its near frames (env.cfg.future_steps) and
+    a far frame far_steps (N,) ahead, masked by masks (N, F, E, 2); skill (N,) ids or -1."""
+    pos, quat = env.sim.body_pos.float(), env.sim.body_quat.float()
+    t_far = env.start_time + (env.episode_length_buf + far_steps).float() * env.dt
+    refs = list(env._refs) + [env.lib.state(env.clip_ids, t_far)]
+    frames = [goal_frame_from_reference(pos[:, 0], quat[:, 0], r.body_pos, r.body_quat, r.body_lin_vel[:, 0], body_idx) for r in refs]
+    steps = torch.cat([env._offsets[None, :].expand(env.num_envs, -1), far_steps[:, None]], dim=1)
+    return Goals(apply_goal_mask(torch.stack(frames, dim=1), masks), steps.float() * env.dt, skill)
+
+
+def load_bfm(checkpoint: Path, character) -> tuple[BFM, dict]:
+    """A distilled BFM (eval mode) and its checkpoint metadata (skills, sizes, config)."""
+    from tasktokens.train.checkpoint import from_jsonable, load_weights
+
+    tensors, meta = load_weights(checkpoint, character)
+    if "bfm" not in meta:
+        raise ValueError(f"{checkpoint}: not a BFM checkpoint (no 'bfm' metadata); pass one written by `tasktokens pretrain bfm`")
+    cfg = from_jsonable(BFMConfig, meta["bfm"])
+    bfm = BFM(cfg, meta["num_proprio"], meta["num_entities"], meta["num_posterior_obs"], meta["num_actions"])
+    bfm.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("bfm.")})
+    return bfm.eval(), meta
 
 
 @dataclass
@@ -142,20 +165,9 @@ class DistillRunner(TrainLoop):
 
     # --- goals -------------------------------------------------------------------------------
     def goals(self) -> Goals:
-        """Masked goals of the current state: near frames from the env's references, the far frame."""
-        env = self.env
-        pos, quat = env.sim.body_pos.float(), env.sim.body_quat.float()
-        refs = list(env._refs) + [self._far_reference()]
-        frames = [goal_frame_from_reference(pos[:, 0], quat[:, 0], r.body_pos, r.body_quat, r.body_lin_vel[:, 0], self.body_idx) for r in refs]
-        frames = apply_goal_mask(torch.stack(frames, dim=1), self.masks)
-        steps = torch.cat([env._offsets[None, :].expand(env.num_envs, -1), self.far[:, None]], dim=1)
-        skill = torch.where(self.show_skill, self.clip_skill[env.clip_ids], torch.full_like(env.clip_ids, -1))
-        return Goals(frames, steps.float() * env.dt, skill)
-
-    def _far_reference(self) -> MotionState:
-        env = self.env
-        t = env.start_time + (env.episode_length_buf + self.far).float() * env.dt
-        return env.lib.state(env.clip_ids, t)
+        """Masked goals of the current state (near frames, far frame, skill)."""
+        skill = torch.where(self.show_skill, self.clip_skill[self.env.clip_ids], torch.full_like(self.env.clip_ids, -1))
+        return reference_goals(self.env, self.body_idx, self.masks, self.far, skill)
 
     def _resample_masks(self, ids: Tensor) -> None:
         if ids.numel():

@@ -21,7 +21,8 @@ class TrackerTrainConfig:
     resume: bool = False
     """Continue the run in --out from its last checkpoint."""
     env: TrackingConfig = field(default_factory=TrackingConfig)
-    ppo: PPOConfig = field(default_factory=PPOConfig)
+    ppo: PPOConfig = field(default_factory=lambda: PPOConfig(gamma=0.95))
+    """PPO settings; gamma 0.95 as DeepMimic's trackers (dense reward, shorter credit horizon)."""
     models: ActorCriticConfig = field(default_factory=ActorCriticConfig)
     runner: RunnerConfig = field(default_factory=RunnerConfig)
     torch_threads: int = 2

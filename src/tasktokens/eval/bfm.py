@@ -1,0 +1,136 @@
+"""`tasktokens eval bfm`: the BFM against its teacher.
+
+- teacher_success: the tracker's success on the same episodes (eval tracker's rule).
+- full_goal_success: every conditionable body and the root pseudo-body visible (translation and
+  rotation) in every goal frame; same success rule as the tracker (no fall, mean body position
+  error below 0.5 m throughout); mpjpe_mm from these episodes.
+- sparse_goal_success: only the root pseudo-body (heading and planar velocity) visible, on the
+  locomotion clips; success = no fall and the root within 1.0 m of the reference root path (the
+  nearest point of the clip's root trajectory over the episode) for 10 s.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from rich.console import Console
+
+from tasktokens.character import get_character
+from tasktokens.eval.tracker import TrackerEval, load_tracker
+from tasktokens.motion.labels import is_locomotion
+from tasktokens.motion.motion_lib import MotionLib, default_motion_paths
+from tasktokens.tasks.tracking import TrackingEnv
+from tasktokens.train.distill import load_bfm, reference_goals
+
+console = Console(stderr=True)
+SHIPPED_BFM = Path(__file__).resolve().parents[3] / "checkpoints" / "bfm" / "checkpoint.safetensors"
+FAR_STEPS = 30
+
+
+def full_goal_masks(n: int, num_frames: int, num_entities: int) -> torch.Tensor:
+    return torch.ones(n, num_frames, num_entities, 2, dtype=torch.bool)
+
+
+def sparse_goal_masks(n: int, num_frames: int, num_entities: int) -> torch.Tensor:
+    """Only the root pseudo-body (last entity) in the near frames; no far frame."""
+    m = torch.zeros(n, num_frames, num_entities, 2, dtype=torch.bool)
+    m[:, :-1, -1] = True
+    return m
+
+
+def distance_to_path(cur_xy: torch.Tensor, ref_xy: torch.Tensor) -> torch.Tensor:
+    """(T, N) distance of each root position cur_xy (T, N, 2) to the nearest point of the
+    reference path ref_xy (T, N, 2) of the same environment."""
+    d = (cur_xy[:, None] - ref_xy[None, :]).norm(dim=-1)  # (T, T, N)
+    return d.min(dim=1).values
+
+
+@dataclass
+class BFMEval:
+    """Evaluate a BFM: teacher, full-goal and sparse-goal success, MPJPE."""
+
+    motions: tuple[Path, ...] = ()
+    """Clip files or folders (default: the MIT DeepMimic clips)."""
+    episodes: int = 290
+    """Episodes per measurement (clips in turn; sparse goals on locomotion clips only)."""
+    checkpoint: Path = SHIPPED_BFM
+    """BFM checkpoint (default: the shipped one)."""
+    json: Path | None = None
+    """Write {"teacher_success", "full_goal_success", "sparse_goal_success", "mpjpe_mm"} here."""
+    num_envs: int = 512
+    seed: int = 1
+    character: str = "humanoid3d"
+
+    def run(self) -> dict:
+        char = get_character(self.character)
+        bfm, meta = load_bfm(self.checkpoint, char)
+        teacher = Path(meta["config"]["teacher"])
+        lib = MotionLib.from_paths(self.motions or default_motion_paths(), char)
+        teacher_report = TrackerEval(motions=self.motions, episodes=self.episodes, checkpoint=teacher, num_envs=self.num_envs,
+                                     seed=self.seed, character=self.character).run()
+        _tensors, teacher_cfg = load_tracker(teacher, self.character)
+        all_clips = torch.arange(lib.num_clips)
+        loco = torch.tensor([i for i, n in enumerate(lib.names) if is_locomotion(n)])
+        full_ok, full_err, full_steps = self._episodes(bfm, teacher_cfg, lib, all_clips, "full")
+        sparse_ok, _, _ = self._episodes(bfm, teacher_cfg, lib, loco, "sparse")
+        report = {
+            "teacher_success": teacher_report["success_rate"],
+            "full_goal_success": full_ok,
+            "sparse_goal_success": sparse_ok,
+            "mpjpe_mm": 1000 * full_err / max(full_steps, 1),
+        }
+        console.print(report)
+        if self.json:
+            self.json.parent.mkdir(parents=True, exist_ok=True)
+            self.json.write_text(json.dumps(report, indent=2))
+        return report
+
+    def _episodes(self, bfm, teacher_cfg, lib, clip_pool, mode: str) -> tuple[float, float, int]:
+        gen = torch.Generator().manual_seed(self.seed)
+        ok = err = steps = done_eps = 0
+        while done_eps < self.episodes:
+            n = min(self.num_envs, self.episodes - done_eps)
+            clips = clip_pool[torch.arange(done_eps, done_eps + n) % clip_pool.numel()]
+            times = torch.rand(n, generator=gen) * lib.duration[clips] * 0.95
+            o, e, s = self._batch(bfm, teacher_cfg, lib, clips, times, mode)
+            ok, err, steps, done_eps = ok + o, err + e, steps + s, done_eps + n
+        return ok / self.episodes, err, steps
+
+    def _batch(self, bfm, teacher_cfg, lib, clips, times, mode: str) -> tuple[int, float, int]:
+        n = clips.numel()
+        env_cfg = dataclasses.replace(teacher_cfg.env, num_envs=n, episode_seconds=10.0, termination_distance=1e9,
+                                      fall_termination=False, curriculum_samples=0, seed=self.seed)
+        env = TrackingEnv(env_cfg, motion_lib=lib)
+        env.start_clips(torch.arange(n), clips, times)
+        char = env.character
+        body_idx = torch.tensor(char.body_indices(char.conditionable_bodies))
+        frames, entities = len(env.cfg.future_steps) + 1, body_idx.numel() + 1
+        masks = full_goal_masks(n, frames, entities) if mode == "full" else sparse_goal_masks(n, frames, entities)
+        far = torch.full((n,), FAR_STEPS)
+        active, failed = torch.ones(n, dtype=torch.bool), torch.zeros(n, dtype=torch.bool)
+        err_sum, steps = torch.zeros(n), torch.zeros(n)
+        cur_xy, ref_xy, alive = [], [], []
+        with torch.inference_mode():
+            while active.any():
+                goals = reference_goals(env, body_idx, masks, far, None)
+                proprio = env.get_observations()["policy"][:, : env.env.num_proprio]
+                ref_root = env._ref_next.body_pos[:, 0, :2].clone()
+                _obs, _r, done, extras = env.step_targets(env.sim.pd_targets(bfm.act(proprio, goals)))
+                err = extras["mean_body_error"]
+                tracking = active & ~failed
+                err_sum += torch.where(tracking, err, torch.zeros_like(err))
+                steps += tracking.float()
+                bad = extras["fall"] | ((err > 0.5) if mode == "full" else torch.zeros_like(done))
+                failed |= active & bad
+                cur_xy.append(extras["root_pos"][:, :2])
+                ref_xy.append(ref_root)
+                alive.append(active.clone())
+                active &= ~done
+        if mode == "sparse":  # root within 1 m of the reference path while the episode ran
+            dist = distance_to_path(torch.stack(cur_xy), torch.stack(ref_xy))
+            failed |= ((dist > 1.0) & torch.stack(alive)).any(dim=0)
+        return int((~failed).sum()), float(err_sum.sum()), int(steps.sum())
