@@ -4,12 +4,12 @@ import pytest
 import torch
 
 from tasktokens.character import HUMANOID3D
-from tasktokens.models.bfm import BFMConfig
 from tasktokens.motion.labels import skill_label
 from tasktokens.train.checkpoint import WEIGHTS, load_weights
-from tasktokens.train.distill import DistillConfig, GoalMaskConfig, sample_goal_masks
+from tasktokens.train.distill import GoalMaskConfig, sample_goal_masks
 from tasktokens.train.runner import RunnerConfig
-from tests.train.test_runner import CLIP, _config
+from tests.train.conftest import _distill
+from tests.train.test_runner import CLIP
 
 
 def test_goal_masks_follow_the_recipe():
@@ -37,19 +37,6 @@ def test_skill_labels():
     assert skill_label("humanoid3d_dance_a") == "dance_a"
 
 
-@pytest.fixture(scope="module")
-def teacher(tmp_path_factory):
-    out = tmp_path_factory.mktemp("teacher")
-    _config(out, 32).run()
-    return out / WEIGHTS
-
-
-def _distill(tmp_path, teacher, samples):
-    return DistillConfig(
-        out=tmp_path, teacher=teacher, num_envs=8, steps_per_env=4, mini_batches=2, epochs=1,
-        bfm=BFMConfig(d_model=32, num_layers=1, num_heads=2, latent_dim=8, decoder_hidden=(64,), posterior_hidden=(64,)),
-        runner=RunnerConfig(max_samples=samples), torch_threads=1,
-    )
 
 
 def test_short_run_saves_a_loadable_bfm(tmp_path, teacher):

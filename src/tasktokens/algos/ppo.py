@@ -73,6 +73,11 @@ def build_actor_critic(obs: TensorDict, num_actions: int, models: ActorCriticCon
 def build_ppo(obs: TensorDict, num_actions: int, num_envs: int, ppo: PPOConfig, models: ActorCriticConfig) -> PPO:
     """rsl_rl PPO over the actor and critic of build_actor_critic."""
     actor, critic = build_actor_critic(obs, num_actions, models)
+    return make_ppo(actor, critic, obs, num_envs, num_actions, ppo)
+
+
+def make_ppo(actor: MLPModel, critic: MLPModel, obs: TensorDict, num_envs: int, num_actions: int, ppo: PPOConfig) -> PPO:
+    """rsl_rl PPO (with its rollout storage) over given actor and critic models."""
     storage = RolloutStorage("rl", num_envs, ppo.steps_per_env, obs, [num_actions], "cpu")
     return PPO(
         actor,

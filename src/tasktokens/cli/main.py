@@ -13,6 +13,7 @@ from tasktokens.cli.bench import BenchSim
 from tasktokens.cli.motion import MotionCheck, MotionConvert, PlayMotion
 from tasktokens.eval.bfm import BFMEval
 from tasktokens.eval.tracker import PlayTracker, TrackerEval
+from tasktokens.train.adapt import AdaptConfig
 from tasktokens.train.distill import DistillConfig
 from tasktokens.train.model_card import Ship
 from tasktokens.train.tracker import TrackerTrainConfig
@@ -25,6 +26,7 @@ COMMANDS: dict[tuple[str, ...], type] = {
     ("play-motion",): PlayMotion,
     ("pretrain", "tracker"): TrackerTrainConfig,
     ("pretrain", "bfm"): DistillConfig,
+    ("adapt",): AdaptConfig,
     ("eval", "tracker"): TrackerEval,
     ("eval", "bfm"): BFMEval,
     ("play-tracker",): PlayTracker,

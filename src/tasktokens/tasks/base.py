@@ -93,6 +93,10 @@ class TaskEnv:
     def step_ok(self) -> Tensor:
         raise NotImplementedError
 
+    def prior_fn(self, num_frames: int, num_entities: int):
+        """Hand-written goals of this task for the BFM (hybrid control), or an error if it has none."""
+        raise NotImplementedError(f"{type(self).__name__} has no hand-written prior; run it without --prior")
+
     # --- state helpers -----------------------------------------------------------------------
     @property
     def root_pos(self) -> Tensor:
@@ -151,6 +155,7 @@ class TaskEnv:
             "time_outs": time_out,
             "episode": {"done": done.clone(), "success": time_out.clone(), "return": self.episode_return.clone(), "length": self.episode_length_buf.clone()},
             "fall": fallen,
+            "log": {"/segment_success": torch.tensor(self.segments.rate)},
         }
         ended = done.nonzero().squeeze(-1)
         self.segments.close(ended, fallen[ended])

@@ -18,6 +18,7 @@ import torch
 
 from tasktokens.tasks import register_task
 from tasktokens.tasks.base import TaskEnv, TaskEnvConfig
+from tasktokens.tasks.priors import direction_prior
 from tasktokens.tasks.rewards import direction_errors, direction_reward, step_ok_direction
 
 Tensor = torch.Tensor
@@ -86,3 +87,7 @@ class DirectionEnv(TaskEnv):
     def step_ok(self) -> Tensor:
         e_rel, _s, _t = direction_errors(self.root_velocity(), self.target_dir, self.target_speed)
         return step_ok_direction(e_rel)
+
+    def prior_fn(self, num_frames: int, num_entities: int):
+        """Hand-written goals: velocity, heading along it, pelvis upright (tasks/priors.py)."""
+        return direction_prior(num_frames, num_entities, self.dt)

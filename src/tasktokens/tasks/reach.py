@@ -14,6 +14,7 @@ import torch
 
 from tasktokens.tasks import register_task
 from tasktokens.tasks.base import TaskEnv, TaskEnvConfig
+from tasktokens.tasks.priors import reach_prior
 from tasktokens.tasks.rewards import reach_reward, step_ok_reach
 
 Tensor = torch.Tensor
@@ -69,3 +70,8 @@ class ReachEnv(TaskEnv):
 
     def step_ok(self) -> Tensor:
         return step_ok_reach(self.hand_pos(), self.target)
+
+    def prior_fn(self, num_frames: int, num_entities: int):
+        """Hand-written goal: the right hand at the target in the far frame (tasks/priors.py)."""
+        entity = self.character.conditionable_bodies.index("right_hand")
+        return reach_prior(num_frames, num_entities, self.dt, entity)

@@ -15,6 +15,7 @@ import torch
 
 from tasktokens.tasks import register_task
 from tasktokens.tasks.direction import DirectionConfig, DirectionEnv, next_yaw_speed
+from tasktokens.tasks.priors import steering_prior
 from tasktokens.tasks.rewards import direction_errors, facing_cosine, steering_reward, step_ok_steering
 
 Tensor = torch.Tensor
@@ -55,3 +56,7 @@ class SteeringEnv(DirectionEnv):
     def step_ok(self) -> Tensor:
         e_rel, _s, _t = direction_errors(self.root_velocity(), self.target_dir, self.target_speed)
         return step_ok_steering(e_rel, facing_cosine(self.root_facing(), self.target_facing))
+
+    def prior_fn(self, num_frames: int, num_entities: int):
+        """Hand-written goals: velocity and the commanded facing as heading (tasks/priors.py)."""
+        return steering_prior(num_frames, num_entities, self.dt)
