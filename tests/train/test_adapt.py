@@ -30,3 +30,23 @@ def test_adapt_trains_and_saves_only_the_token(tmp_path, tiny_bfm, task, prior):
 def test_missing_bfm_is_a_clear_error(tmp_path):
     with pytest.raises(CheckpointError, match="pretrain bfm"):
         _adapt(tmp_path, tmp_path / "nope.safetensors").run()
+
+
+def test_eval_task_for_a_token_and_prior_only(tmp_path, tiny_bfm):
+    from tasktokens.eval.task import TaskEval
+
+    _adapt(tmp_path / "tok", tiny_bfm, "reach").run()
+    rep = TaskEval(task="reach", token=tmp_path / "tok" / WEIGHTS, episodes=3, episode_steps=70, json=tmp_path / "r.json").run()
+    assert rep["task"] == "reach" and rep["method"] == "task_tokens" and rep["samples_trained"] == 32
+    assert 0 < rep["trainable_params"] <= 200_000 and 0.0 <= rep["success_rate"] <= 1.0
+    prior_only = TaskEval(task="reach", method="prior_only", bfm=tiny_bfm, episodes=3, episode_steps=70).run()
+    assert prior_only["trainable_params"] == 0
+    with pytest.raises(ValueError, match="trained for task 'reach'"):
+        TaskEval(task="direction", token=tmp_path / "tok" / WEIGHTS, episodes=2, episode_steps=5).run()
+
+
+def test_play_task_writes_a_video(tmp_path, tiny_bfm):
+    from tasktokens.eval.task import PlayTask
+
+    path = PlayTask(task="direction", method="prior_only", bfm=tiny_bfm, out=tmp_path / "d.gif", steps=5).run()
+    assert path.exists() and path.stat().st_size > 1000

@@ -12,6 +12,7 @@ import tyro
 from tasktokens.cli.bench import BenchSim
 from tasktokens.cli.motion import MotionCheck, MotionConvert, PlayMotion
 from tasktokens.eval.bfm import BFMEval
+from tasktokens.eval.task import PlayTask, TaskEval
 from tasktokens.eval.tracker import PlayTracker, TrackerEval
 from tasktokens.train.adapt import AdaptConfig
 from tasktokens.train.distill import DistillConfig
@@ -29,6 +30,8 @@ COMMANDS: dict[tuple[str, ...], type] = {
     ("adapt",): AdaptConfig,
     ("eval", "tracker"): TrackerEval,
     ("eval", "bfm"): BFMEval,
+    ("eval", "task"): TaskEval,
+    ("play",): PlayTask,
     ("play-tracker",): PlayTracker,
     ("ship",): Ship,
 }

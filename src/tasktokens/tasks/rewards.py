@@ -74,6 +74,8 @@ class SegmentSuccess:
         self.grace = grace_steps
         self.steps = torch.zeros(num_envs, dtype=torch.long)
         self.ok = torch.ones(num_envs, dtype=torch.bool)
+        self.counting = torch.ones(num_envs, dtype=torch.bool)
+        """Environments whose segments are counted (evaluation counts each environment's first episode)."""
         self.finished = 0
         self.succeeded = 0
 
@@ -88,7 +90,7 @@ class SegmentSuccess:
         if ids.numel() == 0:
             return
         failed = torch.zeros(ids.numel(), dtype=torch.bool) if failed is None else failed
-        judged = (self.steps[ids] > self.grace) | failed
+        judged = ((self.steps[ids] > self.grace) | failed) & self.counting[ids]
         ok = self.ok[ids] & ~failed
         self.finished += int(judged.sum())
         self.succeeded += int((judged & ok).sum())

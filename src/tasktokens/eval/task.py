@@ -1,0 +1,126 @@
+"""`tasktokens eval task` and `tasktokens play --task`: a task token (and/or the task's prior) on
+the frozen BFM, deterministic actions, 300-step episodes with fall termination.
+
+Success rate: the task's segment rule (tasks/rewards.py SegmentSuccess) over every command
+segment of the evaluated episodes; a fall fails its segment.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import torch
+from rich.console import Console
+
+from tasktokens.eval.bfm import SHIPPED_BFM
+from tasktokens.models.task_tokens import TaskTokenActor, trainable_parameters
+from tasktokens.tasks import get_task
+from tasktokens.tasks.base import TaskEnvConfig
+from tasktokens.train.adapt import AdaptConfig, build_actor
+from tasktokens.train.checkpoint import from_jsonable, load_weights
+from tasktokens.train.distill import load_bfm
+
+console = Console(stderr=True)
+SHIPPED_TOKENS = Path(__file__).resolve().parents[3] / "checkpoints" / "tokens"
+Method = Literal["task_tokens", "task_tokens_prior", "prior_only"]
+
+
+def shipped_token(task: str, prior: bool) -> Path:
+    return SHIPPED_TOKENS / (task + ("_prior" if prior else "")) / "checkpoint.safetensors"
+
+
+def load_policy(task: str, method: Method, token: Path | None, bfm_path: Path, env) -> tuple[TaskTokenActor, int]:
+    """The policy of a method on an environment, and the samples its token was trained for."""
+    prior = method != "task_tokens"
+    if method == "prior_only":
+        bfm, _ = load_bfm(bfm_path, env.character)
+        frames = bfm.cfg.num_goal_frames
+        prior_fn = env.prior_fn(frames, len(env.character.conditionable_bodies) + 1)
+        return TaskTokenActor(env.get_observations(), bfm, None, prior_fn).eval(), 0
+    path = token or shipped_token(task, prior)
+    tensors, meta = load_weights(path, env.character)
+    cfg = from_jsonable(AdaptConfig, meta["config"])
+    if cfg.task != task:
+        raise ValueError(f"{path}: token trained for task {cfg.task!r}, not {task!r}")
+    bfm, _ = load_bfm(cfg.bfm, env.character)
+    actor = build_actor(dataclasses.replace(cfg, prior=prior), env, bfm)
+    actor.encoder.load_state_dict({k[8:]: v for k, v in tensors.items() if k.startswith("encoder.")})
+    return actor.eval(), int(meta.get("samples", 0))
+
+
+@dataclass
+class TaskEval:
+    """Success rate of a method on a task."""
+
+    task: str = "direction"
+    """Registered task name."""
+    method: Method = "task_tokens"
+    """task_tokens, task_tokens_prior (token + hand-written goals) or prior_only (no training)."""
+    token: Path | None = None
+    """Token checkpoint (default: the shipped one of the task and method)."""
+    bfm: Path = SHIPPED_BFM
+    """BFM for prior_only (tokens name their own BFM)."""
+    episodes: int = 64
+    """Episodes (run in parallel)."""
+    episode_steps: int = 300
+    json: Path | None = None
+    """Write {"task", "method", "success_rate", "episodes", "trainable_params", "samples_trained"} here."""
+    seed: int = 1
+
+    def run(self) -> dict:
+        spec = get_task(self.task)
+        env = spec.env_cls(spec.config_cls(env=TaskEnvConfig(num_envs=self.episodes, episode_steps=self.episode_steps, seed=self.seed)))
+        actor, samples = load_policy(self.task, self.method, self.token, self.bfm, env)
+        running = torch.ones(self.episodes, dtype=torch.bool)
+        obs = env.get_observations()
+        with torch.inference_mode():
+            for _ in range(self.episode_steps):  # every episode runs once: to its time-out or a fall
+                obs, _r, done, _e = env.step(actor(obs))
+                running &= ~done
+                env.segments.counting &= running  # later episodes of an environment are not counted
+                if not running.any():
+                    break
+        report = {"task": self.task, "method": self.method, "success_rate": env.segments.rate, "episodes": self.episodes,
+                  "trainable_params": trainable_parameters(actor), "samples_trained": samples}
+        console.print(report)
+        if self.json:
+            self.json.parent.mkdir(parents=True, exist_ok=True)
+            self.json.write_text(json.dumps(report, indent=2))
+        return report
+
+
+@dataclass
+class PlayTask:
+    """Video of a method on a task (one environment, deterministic actions)."""
+
+    task: str = "direction"
+    out: Path = Path("videos/task.mp4")
+    """Output .mp4 or .gif."""
+    method: Method = "task_tokens"
+    token: Path | None = None
+    """Token checkpoint (default: the shipped one)."""
+    bfm: Path = SHIPPED_BFM
+    steps: int = 300
+    seed: int = 1
+
+    def run(self) -> Path:
+        from tasktokens.viz.video import VideoWriter
+
+        spec = get_task(self.task)
+        env = spec.env_cls(spec.config_cls(env=TaskEnvConfig(num_envs=1, num_threads=1, episode_steps=self.steps, seed=self.seed)))
+        actor, _ = load_policy(self.task, self.method, self.token, self.bfm, env)
+        writer = VideoWriter(env.sim.model, self.out, fps=1.0 / env.dt)
+        obs = env.get_observations()
+        with torch.inference_mode():
+            for _ in range(self.steps):
+                writer.add_data(env.sim.batch.get_data(0))
+                obs, _r, done, _e = env.step(actor(obs))
+                if done[0]:
+                    break
+        path = writer.close()
+        console.print(f"wrote {path}")
+        return path
