@@ -62,3 +62,12 @@ def test_segment_success_counts_grace_and_falls():
     assert (seg.finished, seg.succeeded) == (3, 1)
     seg.close(torch.tensor([2]))
     assert (seg.finished, seg.succeeded) == (4, 2) and seg.rate == 0.5
+
+
+def test_segment_success_ever_rule():
+    seg = SegmentSuccess(num_envs=2, grace_steps=0, rule="ever")
+    seg.update(torch.tensor([False, False]))
+    seg.update(torch.tensor([True, False]))  # env 0 topples the box once
+    seg.update(torch.tensor([False, False]))
+    seg.close(torch.tensor([0, 1]))
+    assert (seg.finished, seg.succeeded) == (2, 1)

@@ -102,3 +102,71 @@ def test_time_out_after_episode_steps(lib):
         _, _, done, extras = env.step(torch.zeros(1, env.num_actions))
         outs.append(bool(extras["time_outs"][0] or extras["fall"][0]))
     assert outs[-1] and not any(outs[:-1])
+
+
+def test_strike_box_reward_and_topple(lib):
+    from tasktokens.tasks.strike import TOPPLE_COS, strike_reward
+
+    env = _env("strike", lib, n=3)
+    assert env.task_obs().shape == (3, 15)
+    dist = (env.box_pos()[:, :2] - env.root_pos[:, :2]).norm(dim=-1)
+    assert ((dist >= 0.5 - 1e-4) & (dist <= 10.0 + 1e-4)).all()
+    assert torch.allclose(env.box_up_z(), torch.ones(3)) and not env.toppled().any()
+    # by hand: upright box, running at 1 m/s straight at it -> 0.4; toppled -> 1
+    r = strike_reward(torch.tensor([1.0, 1.0, 0.0]), torch.tensor([[1.0, 0, 0], [0.5, 0, 0], [0, 0, 0]]),
+                      torch.tensor([[1.0, 0.0]] * 3), torch.tensor([False, False, True]))
+    assert torch.allclose(r, torch.tensor([0.4, 0.4 * math.exp(-4 * 0.25), 1.0]))
+    # lay the box down: toppled, and the reward is 1
+    q = env.sim.qpos.clone()
+    q[0, env._box_q + 3 : env._box_q + 7] = torch.tensor([0.7071068, 0.7071068, 0.0, 0.0], dtype=q.dtype)
+    q[0, env._box_q + 2] = 0.2
+    env.sim.reset(torch.tensor([0]), q[:1], env.sim.qvel[:1].clone())
+    assert env.toppled()[0] and env.box_up_z()[0] < TOPPLE_COS and env.task_reward()[0] == 1.0
+
+
+def test_strike_forbidden_contact_ends_the_episode(lib):
+    env = _env("strike", lib, n=1)
+    q = env.sim.qpos.clone()
+    q[0, env._box_q : env._box_q + 3] = env.sim.body_pos[0, env.character.body_index("torso")] + torch.tensor([0.25, 0.0, 0.0], dtype=q.dtype)
+    q[0, env._box_q + 2] = 0.9  # a standing box against the chest
+    env.sim.reset(torch.tensor([0]), q, torch.zeros_like(env.sim.qvel))
+    _, _, done, extras = env.step(torch.zeros(1, env.num_actions))
+    assert done[0] and extras["fall"][0]
+
+
+def test_long_jump_starts_facing_x_and_rewards_by_hand(lib):
+    from tasktokens.tasks.long_jump import long_jump_step_reward
+
+    env = _env("long_jump", lib, n=3)
+    assert torch.allclose(env.root_facing(), torch.tensor([[1.0, 0.0]] * 3), atol=1e-4)
+    obs = env.task_obs()
+    assert torch.allclose(obs[:, 0], torch.full((3,), 20.0), atol=0.05) and torch.allclose(obs[:, 2], torch.full((3,), 30.0), atol=0.05)
+    assert obs[:, 3].sum() == 0
+    r = long_jump_step_reward(torch.tensor([10.0, 10.0]), torch.tensor([9.9, 10.2]), torch.tensor([3.0, 3.0]), torch.tensor([0.9, 0.9]),
+                              torch.tensor([False, True]), torch.tensor([0.0, 2.0]))
+    assert torch.allclose(r, torch.tensor([0.1 + 0.03, 0.0 + 0.03 + 0.09 + 60.0]), atol=1e-5)
+
+
+def test_long_jump_measures_a_flight_over_the_line(lib):
+    """Hand-made foot contacts: a running stride before the line, then take-off at 19.8 m and
+    landing at 21.9 m."""
+    env = _env("long_jump", lib, n=1)
+    both, none = torch.tensor([[True, True]]), torch.tensor([[False, False]])
+    env.update_jump(both, torch.tensor([[15.0, 15.3]]))
+    env.update_jump(none, torch.tensor([[15.8, 16.0]]))  # a running flight phase
+    env.update_jump(both, torch.tensor([[16.5, 16.2]]))  # lands before the line: no jump
+    assert not env.landed[0] and env.jump_length[0] == 0
+    env.update_jump(torch.tensor([[True, False]]), torch.tensor([[19.8, 19.5]]))
+    env.update_jump(none, torch.tensor([[20.5, 20.4]]))
+    assert env.takeoff_ok[0] and not env.landed[0]
+    env.update_jump(torch.tensor([[False, True]]), torch.tensor([[22.0, 21.9]]))
+    assert env.landed[0] and env.jump_length[0] == pytest.approx(1.9, abs=1e-5)
+    assert env.step_ok()[0]
+
+
+def test_long_jump_foot_fault_gives_no_length(lib):
+    env = _env("long_jump", lib, n=1)
+    env.update_jump(torch.tensor([[True, False]]), torch.tensor([[20.3, 19.9]]))  # last contact past the line
+    env.update_jump(torch.tensor([[False, False]]), torch.tensor([[20.8, 20.6]]))
+    env.update_jump(torch.tensor([[True, True]]), torch.tensor([[22.5, 22.4]]))
+    assert env.landed[0] and env.jump_length[0] == 0.0

@@ -21,9 +21,10 @@ Tensor = torch.Tensor
 class HumanoidEnv:
     """N humanoids on flat ground."""
 
-    def __init__(self, character: Character, sim_cfg: SimConfig):
+    def __init__(self, character: Character, sim_cfg: SimConfig, model=None):
+        """model: a scene built on the character's MJCF (character/scene.py), or None for the character alone."""
         self.character = character
-        self.sim = BatchSim(character, sim_cfg)
+        self.sim = BatchSim(character, sim_cfg, model)
         self.num_envs = sim_cfg.num_envs
         self.num_actions = character.num_dof
         self.num_proprio = proprioception_size(character.num_bodies)

@@ -49,12 +49,16 @@ class TaskEnv:
     num_task_obs: int
     grace_steps: int = 60
     """Steps after a new command before success is judged."""
+    success_rule: str = "all"
+    """SegmentSuccess rule: "all" steps after the grace period, or "ever" (one step suffices)."""
 
     def __init__(self, cfg: TaskEnvConfig, motion_lib: MotionLib | None = None):
         self.cfg = cfg
         self.character = get_character(cfg.character)
         self.lib = motion_lib or self._locomotion_lib(cfg)
-        self.env = HumanoidEnv(self.character, SimConfig(num_envs=cfg.num_envs, num_threads=cfg.num_threads))
+        self.env = HumanoidEnv(self.character, SimConfig(num_envs=cfg.num_envs, num_threads=cfg.num_threads), self.scene_model())
+        self.nq_character = self.character._model.nq
+        self.nv_character = self.character._model.nv
         self.sim = self.env.sim
         self.num_envs, self.num_actions, self.device = cfg.num_envs, self.character.num_dof, "cpu"
         self.dt = self.sim.control_dt
@@ -63,7 +67,7 @@ class TaskEnv:
         self.command_age = torch.zeros(self.num_envs, dtype=torch.long)
         self.episode_return = torch.zeros(self.num_envs)
         self.gen = torch.Generator().manual_seed(cfg.seed)
-        self.segments = SegmentSuccess(self.num_envs, self.grace_steps)
+        self.segments = SegmentSuccess(self.num_envs, self.grace_steps, self.success_rule)
         self.right_hand = self.character.body_index("right_hand")
         self.init_commands()
         self.reset_envs(torch.arange(self.num_envs))
@@ -74,6 +78,17 @@ class TaskEnv:
         return MotionLib.from_paths(paths, get_character(cfg.character))
 
     # --- task hooks ----------------------------------------------------------------------------
+    face_x_at_start: bool = False
+    """Turn every initial state to face world +x (tasks laid out along x)."""
+
+    def scene_model(self):
+        """The simulated scene (None: the character alone)."""
+        return None
+
+    def scene_state(self, ids: Tensor) -> tuple[Tensor, Tensor]:
+        """qpos and qvel of the scene's extra bodies at a reset of ids (after the character's)."""
+        return torch.zeros(ids.numel(), 0, dtype=torch.float64), torch.zeros(ids.numel(), 0, dtype=torch.float64)
+
     def init_commands(self) -> None:
         raise NotImplementedError
 
@@ -92,6 +107,14 @@ class TaskEnv:
 
     def step_ok(self) -> Tensor:
         raise NotImplementedError
+
+    def episode_over(self) -> Tensor:
+        """(N,) bool: the task is over without a failure (e.g. a long jump landed)."""
+        return torch.zeros(self.num_envs, dtype=torch.bool)
+
+    def extra_termination(self) -> Tensor:
+        """(N,) bool: task-specific ends of an episode counted as failures (besides falls)."""
+        return torch.zeros(self.num_envs, dtype=torch.bool)
 
     def prior_fn(self, num_frames: int, num_entities: int):
         """Hand-written goals of this task for the BFM (hybrid control), or an error if it has none."""
@@ -128,10 +151,15 @@ class TaskEnv:
             return
         clips = self.lib.sample_clips(ids.numel(), generator=self.gen)
         st = self.lib.state(clips, self.lib.sample_times(clips, self.gen))
-        qpos = st.qpos.double()
-        qpos[:, :2] -= st.qpos[:, :2].double()  # every episode starts at the origin
+        qpos, qvel = st.qpos.double(), st.qvel.double()
+        qpos[:, :2] = 0.0  # every episode starts at the origin
         qpos[:, 2] += 0.02
-        self.env.reset_envs(ids, qpos, st.qvel.double())
+        if self.face_x_at_start:  # turn the state about z: root rotation and world linear velocity
+            turn = rot.quat_from_yaw(-rot.heading_angle(qpos[:, 3:7]))
+            qpos[:, 3:7] = rot.quat_mul(turn, qpos[:, 3:7])
+            qvel[:, :3] = rot.quat_rotate(turn, qvel[:, :3])
+        scene_q, scene_v = self.scene_state(ids)
+        self.env.reset_envs(ids, torch.cat([qpos, scene_q], dim=1), torch.cat([qvel, scene_v], dim=1))
         self.episode_length_buf[ids] = 0
         self.episode_return[ids] = 0.0
         self.command_age[ids] = 0
@@ -146,14 +174,15 @@ class TaskEnv:
         self.episode_length_buf += 1
         self.command_age += 1
         reward = self.task_reward()
-        fallen = self.env.fallen() | self.sim.failed
+        fallen = self.env.fallen() | self.sim.failed | self.extra_termination()
         self.segments.update(self.step_ok())
-        time_out = (self.episode_length_buf >= self.max_episode_length) & ~fallen
-        done = fallen | time_out
+        finished = self.episode_over() & ~fallen  # a terminal state that is not a failure (a landing)
+        time_out = (self.episode_length_buf >= self.max_episode_length) & ~fallen & ~finished
+        done = fallen | time_out | finished
         self.episode_return += reward
         extras = {
             "time_outs": time_out,
-            "episode": {"done": done.clone(), "success": time_out.clone(), "return": self.episode_return.clone(), "length": self.episode_length_buf.clone()},
+            "episode": {"done": done.clone(), "success": (time_out | finished).clone(), "return": self.episode_return.clone(), "length": self.episode_length_buf.clone()},
             "fall": fallen,
             "log": {"/segment_success": torch.tensor(self.segments.rate)},
         }

@@ -66,14 +66,17 @@ def step_ok_reach(hand_pos_w: Tensor, target_pos_w: Tensor, radius: float = 0.2)
 
 
 class SegmentSuccess:
-    """Success over command segments: a segment succeeds when every step after its grace period
-    meets the command; a fall fails the running segment. Success rate = successful segments /
-    finished segments (paper: 1 - failures over evaluated segments)."""
+    """Success over command segments. Rule "all": a segment succeeds when every step after its
+    grace period meets the command (direction, steering, reach). Rule "ever": when some step meets
+    it (strike: the box toppled; long_jump: a long enough jump). A fall fails the running segment.
+    Success rate = successful segments / finished segments (paper: 1 - failures over segments)."""
 
-    def __init__(self, num_envs: int, grace_steps: int):
-        self.grace = grace_steps
+    def __init__(self, num_envs: int, grace_steps: int, rule: str = "all"):
+        if rule not in ("all", "ever"):
+            raise ValueError(f"unknown success rule {rule!r}; use 'all' or 'ever'")
+        self.grace, self.rule = grace_steps, rule
         self.steps = torch.zeros(num_envs, dtype=torch.long)
-        self.ok = torch.ones(num_envs, dtype=torch.bool)
+        self.ok = torch.full((num_envs,), rule == "all")
         self.counting = torch.ones(num_envs, dtype=torch.bool)
         """Environments whose segments are counted (evaluation counts each environment's first episode)."""
         self.finished = 0
@@ -82,7 +85,10 @@ class SegmentSuccess:
     def update(self, step_ok: Tensor) -> None:
         """Record one step of every environment."""
         self.steps += 1
-        self.ok &= step_ok | (self.steps <= self.grace)
+        if self.rule == "all":
+            self.ok &= step_ok | (self.steps <= self.grace)
+        else:
+            self.ok |= step_ok
 
     def close(self, ids: Tensor, failed: Tensor | None = None) -> None:
         """End the segments of ids (new command, episode end); failed (len(ids),) bool marks falls.
@@ -91,11 +97,12 @@ class SegmentSuccess:
             return
         failed = torch.zeros(ids.numel(), dtype=torch.bool) if failed is None else failed
         judged = ((self.steps[ids] > self.grace) | failed) & self.counting[ids]
-        ok = self.ok[ids] & ~failed
+        # "ever": what was achieved stays achieved (a box toppled before a fall still counts)
+        ok = self.ok[ids] if self.rule == "ever" else self.ok[ids] & ~failed
         self.finished += int(judged.sum())
         self.succeeded += int((judged & ok).sum())
         self.steps[ids] = 0
-        self.ok[ids] = True
+        self.ok[ids] = self.rule == "all"
 
     @property
     def rate(self) -> float:
