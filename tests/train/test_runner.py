@@ -103,3 +103,14 @@ def test_sigterm_saves_a_checkpoint_and_exits(tmp_path):
     assert state["iteration"] >= 3
     tensors, meta = load_weights(tmp_path / WEIGHTS, HUMANOID3D)
     assert meta["iteration"] == state["iteration"] and meta["config"]["env"]["num_envs"] == 8
+
+
+def test_eval_and_video_of_a_tracker(tmp_path):
+    from tasktokens.eval.tracker import PlayTracker, TrackerEval
+
+    _config(tmp_path, 32).run()
+    report = TrackerEval(motions=(CLIP,), episodes=3, checkpoint=tmp_path / WEIGHTS, num_envs=3, max_seconds=1.0, json=tmp_path / "e.json").run()
+    assert set(report) >= {"success_rate", "locomotion_success_rate", "mpjpe_mm", "per_clip"}
+    assert report["per_clip"]["humanoid3d_walk"]["episodes"] == 3 and (tmp_path / "e.json").exists()
+    path = PlayTracker(clip="humanoid3d_walk", motions=(CLIP,), checkpoint=tmp_path / WEIGHTS, out=tmp_path / "t.gif", seconds=0.3).run()
+    assert path.exists() and path.stat().st_size > 1000

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from rich.console import Console
 
 from tasktokens.character import get_character
+from tasktokens.eval.report import write_json
 from tasktokens.sim.bench import bench_sim
 
 console = Console(stderr=True)
@@ -34,7 +34,5 @@ class BenchSim:
             f"env {result['env_steps_per_s']:,.0f} steps/s, raw physics {result['raw_steps_per_s']:,.0f} steps/s, "
             f"ratio {result['ratio']:.3f}"
         )
-        if self.json:
-            self.json.parent.mkdir(parents=True, exist_ok=True)
-            self.json.write_text(json.dumps(result, indent=2))
+        write_json(self.json, result)
         return result

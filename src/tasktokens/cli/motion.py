@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -13,6 +12,7 @@ import tyro
 from rich.console import Console
 
 from tasktokens.character import get_character
+from tasktokens.eval.report import write_json
 from tasktokens.motion.clip import ClipError, save_npz
 from tasktokens.motion.kinematics import clip_kinematics
 from tasktokens.motion.motion_lib import MotionLib, default_motion_paths, load_clips
@@ -49,9 +49,7 @@ class MotionCheck:
         console.print(f"loaded {len(report_clips)} clips, {len(failed)} failed")
         for f in failed:
             console.print(f"[red]failed[/red] {f['error']}")
-        if self.json:
-            self.json.parent.mkdir(parents=True, exist_ok=True)
-            self.json.write_text(json.dumps(report, indent=2))
+        write_json(self.json, report)
         return report
 
 

@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import torch
 from rich.console import Console
 
 from tasktokens.character import get_character
+from tasktokens.eval.report import write_json
 from tasktokens.eval.tracker import TrackerEval, load_tracker
 from tasktokens.motion.labels import is_locomotion
 from tasktokens.motion.motion_lib import MotionLib, default_motion_paths
@@ -84,9 +84,7 @@ class BFMEval:
             "mpjpe_mm": 1000 * full_err / max(full_steps, 1),
         }
         console.print(report)
-        if self.json:
-            self.json.parent.mkdir(parents=True, exist_ok=True)
-            self.json.write_text(json.dumps(report, indent=2))
+        write_json(self.json, report)
         return report
 
     def _episodes(self, bfm, teacher_cfg, lib, clip_pool, mode: str) -> tuple[float, float, int]:

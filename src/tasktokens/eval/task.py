@@ -8,7 +8,6 @@ segment of the evaluated episodes; a fall fails its segment.
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -17,6 +16,7 @@ import torch
 from rich.console import Console
 
 from tasktokens.eval.bfm import SHIPPED_BFM
+from tasktokens.eval.report import write_json
 from tasktokens.models.task_tokens import TaskTokenActor, trainable_parameters
 from tasktokens.tasks import get_task
 from tasktokens.tasks.base import TaskEnvConfig
@@ -87,9 +87,7 @@ class TaskEval:
         report = {"task": self.task, "method": self.method, "success_rate": env.segments.rate, "episodes": self.episodes,
                   "trainable_params": trainable_parameters(actor), "samples_trained": samples}
         console.print(report)
-        if self.json:
-            self.json.parent.mkdir(parents=True, exist_ok=True)
-            self.json.write_text(json.dumps(report, indent=2))
+        write_json(self.json, report)
         return report
 
 
@@ -108,19 +106,11 @@ class PlayTask:
     seed: int = 1
 
     def run(self) -> Path:
-        from tasktokens.viz.video import VideoWriter
+        from tasktokens.viz.video import record_rollout
 
         spec = get_task(self.task)
         env = spec.env_cls(spec.config_cls(env=TaskEnvConfig(num_envs=1, num_threads=1, episode_steps=self.steps, seed=self.seed)))
         actor, _ = load_policy(self.task, self.method, self.token, self.bfm, env)
-        writer = VideoWriter(env.sim.model, self.out, fps=1.0 / env.dt)
-        obs = env.get_observations()
-        with torch.inference_mode():
-            for _ in range(self.steps):
-                writer.add_data(env.sim.batch.get_data(0))
-                obs, _r, done, _e = env.step(actor(obs))
-                if done[0]:
-                    break
-        path = writer.close()
+        path = record_rollout(env, actor, self.out, self.steps)
         console.print(f"wrote {path}")
         return path

@@ -9,7 +9,6 @@ touching the ground while its reference is well above it) and mean body position
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from rsl_rl.models import MLPModel
 
 from tasktokens.algos.ppo import build_actor_critic
 from tasktokens.character import get_character
+from tasktokens.eval.report import write_json
 from tasktokens.motion.labels import is_locomotion
 from tasktokens.motion.motion_lib import MotionLib, default_motion_paths
 from tasktokens.tasks.tracking import TrackingConfig, TrackingEnv
@@ -82,9 +82,7 @@ class TrackerEval:
         console.print(
             f"success {report['success_rate']:.3f} (locomotion {report['locomotion_success_rate']:.3f}), MPJPE {report['mpjpe_mm']:.1f} mm"
         )
-        if self.json:
-            self.json.parent.mkdir(parents=True, exist_ok=True)
-            self.json.write_text(json.dumps(report, indent=2))
+        write_json(self.json, report)
         return report
 
     def _run_batch(self, tensors, train_cfg, lib, clips, times, results) -> None:
@@ -155,7 +153,7 @@ class PlayTracker:
     character: str = "humanoid3d"
 
     def run(self) -> Path:
-        from tasktokens.viz.video import VideoWriter
+        from tasktokens.viz.video import record_rollout
 
         tensors, train_cfg = load_tracker(self.checkpoint, self.character)
         lib = MotionLib.from_paths(self.motions or default_motion_paths(), get_character(self.character))
@@ -164,14 +162,6 @@ class PlayTracker:
         env = TrackingEnv(env_cfg, motion_lib=lib)
         env.start_clips(torch.zeros(1, dtype=torch.long), torch.tensor([cid]), torch.zeros(1))
         actor = build_actor(tensors, train_cfg, env.get_observations(), env.num_actions)
-        writer = VideoWriter(env.sim.model, self.out, fps=1.0 / env.dt)
-        obs = env.get_observations()
-        with torch.inference_mode():
-            for _ in range(env.max_episode_length):
-                writer.add_data(env.sim.batch.get_data(0))
-                obs, _r, done, _e = env.step(actor(obs))
-                if done[0]:
-                    break
-        path = writer.close()
+        path = record_rollout(env, actor, self.out, env.max_episode_length)
         console.print(f"wrote {path}")
         return path

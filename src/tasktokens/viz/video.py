@@ -64,3 +64,19 @@ def render_qpos_video(model: mujoco.MjModel, qpos: np.ndarray, path: Path, fps: 
     for q in qpos:
         writer.add_qpos(q)
     return writer.close()
+
+
+def record_rollout(env, policy, path: Path, max_steps: int) -> Path:
+    """Video of environment 0 of a batched environment driven by policy(obs) -> actions, until
+    its first episode ends or max_steps; the frame rate is the control rate."""
+    import torch
+
+    writer = VideoWriter(env.sim.model, path, fps=1.0 / env.dt)
+    obs = env.get_observations()
+    with torch.inference_mode():
+        for _ in range(max_steps):
+            writer.add_data(env.sim.batch.get_data(0))
+            obs, _r, done, _e = env.step(policy(obs))
+            if done[0]:
+                break
+    return writer.close()
