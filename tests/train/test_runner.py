@@ -9,7 +9,7 @@ from tasktokens.algos.ppo import ActorCriticConfig, PPOConfig
 from tasktokens.character import HUMANOID3D
 from tasktokens.motion.motion_lib import data_root
 from tasktokens.tasks.tracking import TrackingConfig
-from tasktokens.train.checkpoint import WEIGHTS, CheckpointError, load_weights
+from tasktokens.train.checkpoint import WEIGHTS, CheckpointError, load_state, load_weights
 from tasktokens.train.runner import RunnerConfig
 from tasktokens.train.tracker import TrackerTrainConfig
 
@@ -99,7 +99,7 @@ def test_sigterm_saves_a_checkpoint_and_exits(tmp_path):
     assert proc.poll() is None, log.read_text()
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=60) == 0, log.read_text()
-    state = torch.load(tmp_path / "train_state.pt", weights_only=False)
+    state = load_state(tmp_path)
     assert state["iteration"] >= 3
     tensors, meta = load_weights(tmp_path / WEIGHTS, HUMANOID3D)
     assert meta["iteration"] == state["iteration"] and meta["config"]["env"]["num_envs"] == 8
@@ -114,3 +114,20 @@ def test_eval_and_video_of_a_tracker(tmp_path):
     assert report["per_clip"]["humanoid3d_walk"]["episodes"] == 3 and (tmp_path / "e.json").exists()
     path = PlayTracker(clip="humanoid3d_walk", motions=(CLIP,), checkpoint=tmp_path / WEIGHTS, out=tmp_path / "t.gif", seconds=0.3).run()
     assert path.exists() and path.stat().st_size > 1000
+
+
+def test_training_state_round_trip_without_pickles(tmp_path):
+    from tasktokens.train.checkpoint import save_state
+
+    opt = torch.optim.Adam([torch.nn.Parameter(torch.randn(3)), torch.nn.Parameter(torch.randn(2, 2))], lr=1e-3)
+    sum(p.sum() for g in opt.param_groups for p in g["params"]).backward()
+    opt.step()
+    state = {"iteration": 7, "optimizer": opt.state_dict(), "rng": torch.get_rng_state(), "env": {"names": ["a", "b"], "rate": torch.ones(2)}}
+    save_state(tmp_path, state)
+    back = load_state(tmp_path)
+    assert back["iteration"] == 7 and back["env"]["names"] == ["a", "b"] and torch.equal(back["env"]["rate"], torch.ones(2))
+    assert torch.equal(back["rng"], state["rng"])
+    fresh = torch.optim.Adam([torch.nn.Parameter(torch.zeros(3)), torch.nn.Parameter(torch.zeros(2, 2))], lr=5.0)
+    fresh.load_state_dict(back["optimizer"])
+    assert fresh.param_groups[0]["lr"] == 1e-3
+    assert torch.equal(fresh.state_dict()["state"][1]["exp_avg_sq"], opt.state_dict()["state"][1]["exp_avg_sq"])

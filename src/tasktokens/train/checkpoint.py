@@ -17,7 +17,10 @@ from safetensors.torch import load_file, save_file
 
 from tasktokens.character import Character
 
-WEIGHTS, STATE, CONFIG = "checkpoint.safetensors", "train_state.pt", "config.json"
+WEIGHTS, CONFIG = "checkpoint.safetensors", "config.json"
+STATE, STATE_JSON = "train_state.safetensors", "train_state.json"
+"""Training state for resuming, without pickles: its tensors (optimizer moments, RNG states) in
+safetensors, everything else in JSON."""
 
 
 class CheckpointError(ValueError):
@@ -81,8 +84,47 @@ def save_run(out: Path, tensors: dict[str, torch.Tensor], state: dict, config, c
     """Write weights, training state and resolved config into the run folder."""
     out.mkdir(parents=True, exist_ok=True)
     save_weights(out / WEIGHTS, tensors, config, character, extra)
-    _atomic(out / STATE, lambda p: torch.save(state, p))
+    save_state(out, state)
     _atomic(out / CONFIG, lambda p: p.write_text(json.dumps(to_jsonable(config), indent=2)))
+
+
+def _split(tree, prefix: str, tensors: dict):
+    """Tensors of a nested dict/list into tensors (flat 'a.b.0' keys); returns the rest."""
+    if isinstance(tree, torch.Tensor):
+        tensors[prefix] = tree.detach().clone().contiguous().cpu()
+        return {"__tensor__": prefix}
+    if isinstance(tree, dict):
+        return {str(k): _split(v, f"{prefix}.{k}" if prefix else str(k), tensors) for k, v in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return [_split(v, f"{prefix}.{i}", tensors) for i, v in enumerate(tree)]
+    return tree
+
+
+def _join(tree, tensors: dict):
+    if isinstance(tree, dict):
+        if set(tree) == {"__tensor__"}:
+            return tensors[tree["__tensor__"]]
+        # optimizer states are keyed by parameter index: JSON made them strings
+        return {int(k) if k.isdigit() else k: _join(v, tensors) for k, v in tree.items()}
+    if isinstance(tree, list):
+        return [_join(v, tensors) for v in tree]
+    return tree
+
+
+def save_state(out: Path, state: dict) -> None:
+    """Write a training state (nested dicts of tensors and JSON values) to STATE and STATE_JSON."""
+    tensors: dict[str, torch.Tensor] = {}
+    plain = _split(state, "", tensors)
+    _atomic(out / STATE, lambda p: save_file(tensors, str(p)))
+    _atomic(out / STATE_JSON, lambda p: p.write_text(json.dumps(plain)))
+
+
+def load_state(out: Path) -> dict:
+    """Read what save_state wrote."""
+    try:
+        return _join(json.loads((out / STATE_JSON).read_text()), load_file(str(out / STATE)))
+    except (OSError, SafetensorError, json.JSONDecodeError, KeyError) as err:
+        raise CheckpointError(f"{out}: unreadable training state {STATE}/{STATE_JSON} ({err}); restart without --resume") from err
 
 
 def from_jsonable(cls, data):

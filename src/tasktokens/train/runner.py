@@ -20,7 +20,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rsl_rl.algorithms import PPO
 from torch.utils.tensorboard import SummaryWriter
 
-from tasktokens.train.checkpoint import STATE, WEIGHTS, CheckpointError, load_weights, save_run
+from tasktokens.train.checkpoint import STATE_JSON, WEIGHTS, CheckpointError, load_state, load_weights, save_run
 
 
 @dataclass
@@ -95,11 +95,11 @@ class TrainLoop:
 
     def resume(self) -> None:
         """Continue from the run folder's last checkpoint (same iteration, optimizer state)."""
-        if not (self.out / WEIGHTS).exists() or not (self.out / STATE).exists():
-            raise CheckpointError(f"{self.out}: nothing to resume (no {WEIGHTS} and {STATE}); start without --resume")
+        if not (self.out / WEIGHTS).exists() or not (self.out / STATE_JSON).exists():
+            raise CheckpointError(f"{self.out}: nothing to resume (no {WEIGHTS} and {STATE_JSON}); start without --resume")
         tensors, _meta = load_weights(self.out / WEIGHTS, self.character)
         self.load_tensors(tensors)
-        state = torch.load(self.out / STATE, weights_only=False)
+        state = load_state(self.out)
         self.optimizer.load_state_dict(state["optimizer"])
         self.set_learning_rate(state["learning_rate"])
         torch.set_rng_state(state["torch_rng"])

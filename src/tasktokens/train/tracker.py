@@ -17,7 +17,7 @@ class TrackerTrainConfig:
     """Train the full-body tracker (the BFM's teacher)."""
 
     out: Path = Path("runs/tracker")
-    """Run folder: checkpoint.safetensors, train_state.pt, config.json, tb/."""
+    """Run folder: checkpoint.safetensors, train_state.safetensors/.json, config.json, tb/."""
     resume: bool = False
     """Continue the run in --out from its last checkpoint."""
     env: TrackingConfig = field(default_factory=TrackingConfig)
