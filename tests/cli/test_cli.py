@@ -115,3 +115,18 @@ def test_console_script_exit_status(walk_file, tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(out.read_text())["loaded"] == 1
+
+
+def test_input_errors_are_one_line_and_exit_2(capsys, tmp_path):
+    import pytest
+
+    from tasktokens.cli.main import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["eval", "tracker", "--checkpoint", str(tmp_path / "missing.safetensors"), "--episodes", "1"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "missing.safetensors: no such checkpoint" in err and "Traceback" not in err
+    with pytest.raises(SystemExit) as exc:
+        main(["adapt", "--task", "no_such_task"])
+    assert exc.value.code == 2 and "unknown task 'no_such_task'" in capsys.readouterr().err

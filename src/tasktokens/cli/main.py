@@ -14,7 +14,9 @@ from tasktokens.cli.motion import MotionCheck, MotionConvert, PlayMotion
 from tasktokens.eval.bfm import BFMEval
 from tasktokens.eval.task import PlayTask, TaskEval
 from tasktokens.eval.tracker import PlayTracker, TrackerEval
+from tasktokens.motion.clip import ClipError
 from tasktokens.train.adapt import AdaptConfig
+from tasktokens.train.checkpoint import CheckpointError
 from tasktokens.train.distill import DistillConfig
 from tasktokens.train.model_card import Ship
 from tasktokens.train.tracker import TrackerTrainConfig
@@ -57,9 +59,18 @@ def run(argv: list[str] | None = None):
     raise SystemExit(0 if argv[:1] in (["-h"], ["--help"]) else 2)
 
 
+USER_ERRORS = (ClipError, CheckpointError, KeyError, ValueError, FileNotFoundError, NotImplementedError)
+"""Errors caused by input (files, names, config values): reported in one line, exit status 2."""
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point (returns nothing, so the exit status is 0 on success)."""
-    run(argv)
+    try:
+        run(argv)
+    except USER_ERRORS as err:
+        message = err.args[0] if isinstance(err, KeyError) and err.args else str(err)
+        print(f"tasktokens: error: {message}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":
