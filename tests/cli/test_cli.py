@@ -71,7 +71,7 @@ def test_play_motion_gif(tmp_path):
     assert np.asarray(frames[0]).std() > 10
 
 
-def test_play_motion_pd_mode_and_unknown_clip(walk_file, tmp_path):
+def test_play_motion_pd_mode_and_unknown_clip(walk_file, tmp_path, capsys):
     out = tmp_path / "pd.gif"
     main(
         [
@@ -89,8 +89,9 @@ def test_play_motion_pd_mode_and_unknown_clip(walk_file, tmp_path):
         ]
     )
     assert len(imageio.mimread(out)) == 6
-    with pytest.raises(KeyError, match="no_such_clip"):
+    with pytest.raises(SystemExit) as exc:
         main(["play-motion", "--clip", "no_such_clip", "--motions", str(walk_file), "--out", str(tmp_path / "y.gif")])
+    assert exc.value.code == 2 and "no clip named 'no_such_clip'" in capsys.readouterr().err
 
 
 def test_usage_and_unknown_command(capsys):
