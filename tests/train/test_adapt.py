@@ -50,3 +50,14 @@ def test_play_task_writes_a_video(tmp_path, tiny_bfm):
 
     path = PlayTask(task="direction", method="prior_only", bfm=tiny_bfm, out=tmp_path / "d.gif", steps=5).run()
     assert path.exists() and path.stat().st_size > 1000
+
+
+@pytest.mark.parametrize("task,method", [("steering", "task_tokens_prior"), ("reach", "task_tokens")])
+def test_onnx_export_matches_torch(tmp_path, tiny_bfm, task, method):
+    from tasktokens.eval.export import ExportOnnx
+
+    _adapt(tmp_path / "tok", tiny_bfm, task, prior=method == "task_tokens_prior").run()
+    rep = ExportOnnx(task=task, method=method, token=tmp_path / "tok" / WEIGHTS, out=tmp_path / "p.onnx", check=True, check_steps=5,
+                     check_envs=3, json=tmp_path / "x.json").run()
+    assert (tmp_path / "p.onnx").exists() and rep["observations"] == 15
+    assert rep["max_abs_action_error"] <= 1e-4

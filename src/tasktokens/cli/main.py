@@ -12,6 +12,7 @@ import tyro
 from tasktokens.cli.bench import BenchSim
 from tasktokens.cli.motion import MotionCheck, MotionConvert, PlayMotion
 from tasktokens.eval.bfm import BFMEval
+from tasktokens.eval.export import ExportOnnx
 from tasktokens.eval.task import PlayTask, TaskEval
 from tasktokens.eval.tracker import PlayTracker, TrackerEval
 from tasktokens.motion.clip import ClipError
@@ -36,6 +37,7 @@ COMMANDS: dict[tuple[str, ...], type] = {
     ("play",): PlayTask,
     ("play-tracker",): PlayTracker,
     ("ship",): Ship,
+    ("export", "onnx"): ExportOnnx,
 }
 
 

@@ -109,12 +109,20 @@ class BFM(nn.Module):
             hidden.append(torch.zeros(n, extra_tokens.shape[1], dtype=torch.bool))
         return torch.cat(seq, dim=1), torch.cat(hidden, dim=1)
 
-    def prior(self, proprio: Tensor, goals: Goals | None = None, extra_tokens: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        """(mu, logvar) of the prior over z, each (N, latent_dim)."""
+    def prior(self, proprio: Tensor, goals: Goals | None = None, extra_tokens: Tensor | None = None,
+              keep: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """(mu, logvar) of the prior over z, each (N, latent_dim).
+
+        keep: fixed indices (K,) of the tokens to keep, visible in every sample (an exported
+        policy with a fixed prior); by default they are found from the batch."""
         seq, hidden = self.tokens(self.proprio_norm(proprio), goals, extra_tokens)
-        keep = ~hidden.all(dim=0)  # tokens hidden in every sample: drop them, same output
-        seq, hidden = seq[:, keep], hidden[:, keep]
-        out = self.prior_transformer(seq, src_key_padding_mask=hidden if hidden.any() else None)
+        if keep is None:
+            keep = ~hidden.all(dim=0)  # tokens hidden in every sample: drop them, same output
+            seq, hidden = seq[:, keep], hidden[:, keep]
+            mask = hidden if hidden.any() else None
+        else:
+            seq, mask = seq.index_select(1, keep), None
+        out = self.prior_transformer(seq, src_key_padding_mask=mask)
         mu, logvar = self.prior_out(out[:, 0]).chunk(2, dim=-1)
         return mu, logvar.clamp(-10.0, 5.0)
 
@@ -128,9 +136,9 @@ class BFM(nn.Module):
         """Action mean (N, nu) from proprioception and z."""
         return self.decoder(torch.cat([self.proprio_norm(proprio), z], dim=-1))
 
-    def act(self, proprio: Tensor, goals: Goals | None = None, extra_tokens: Tensor | None = None) -> Tensor:
+    def act(self, proprio: Tensor, goals: Goals | None = None, extra_tokens: Tensor | None = None, keep: Tensor | None = None) -> Tensor:
         """Inference: action mean with z = mu of the prior."""
-        mu, _ = self.prior(proprio, goals, extra_tokens)
+        mu, _ = self.prior(proprio, goals, extra_tokens, keep)
         return self.decode(proprio, mu)
 
     @property

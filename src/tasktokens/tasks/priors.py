@@ -17,30 +17,30 @@ PELVIS_HEIGHT = 0.85
 """Pelvis height of the character walking upright (m), from the MIT walk clips."""
 
 
-def _empty(n: int, num_frames: int, num_entities: int) -> Tensor:
-    return torch.zeros(n, num_frames, num_entities, GOAL_FEATURES + 2)
+def place(row: Tensor, num_frames: int, num_entities: int, frame: int, entity: int) -> Tensor:
+    """Goal frames (N, F, E, GOAL_FEATURES + 2) that are zero (masked) except one entity row
+    (N, GOAL_FEATURES + 2) in one frame. Built without in-place writes so it exports to ONNX."""
+    n, width = row.shape
+    ent = [torch.zeros(n, entity, width), row[:, None, :], torch.zeros(n, num_entities - entity - 1, width)]
+    filled = torch.cat(ent, dim=1)
+    empty = torch.zeros(n, num_entities, width)
+    return torch.stack([filled if f == frame % num_frames else empty for f in range(num_frames)], dim=1)
 
 
-def root_goal(n: int, num_frames: int, num_entities: int, velocity_h: Tensor, heading_h: Tensor, frame: int = 0) -> Tensor:
-    """Goal frames with only the root pseudo-body set in `frame`: planar velocity (N, 2) and pelvis
-    height (translation), heading (N, 2 unit, heading frame) (rotation)."""
-    g = _empty(n, num_frames, num_entities)
-    root = g[:, frame, -1]
-    root[:, 0:2] = velocity_h
-    root[:, 2] = PELVIS_HEIGHT
-    root[:, TRANS : TRANS + 2] = heading_h
-    root[:, -2:] = 1.0
-    return g
+def root_row(velocity_h: Tensor, heading_h: Tensor) -> Tensor:
+    """Root pseudo-body row: planar velocity (N, 2) and pelvis height (translation), heading
+    (N, 2 unit, heading frame) (rotation), both mask bits on."""
+    n = velocity_h.shape[0]
+    return torch.cat([velocity_h, torch.full((n, 1), PELVIS_HEIGHT), heading_h, torch.zeros(n, GOAL_FEATURES - TRANS - 2), torch.ones(n, 2)], dim=-1)
 
 
 def direction_prior(num_frames: int, num_entities: int, dt: float):
     """direction: move at the commanded planar velocity, facing where it goes, pelvis upright."""
 
     def prior(proprio: Tensor, task: Tensor) -> Goals:
-        n = task.shape[0]
         d, speed = task[:, :2], task[:, 2:3]
-        frames = root_goal(n, num_frames, num_entities, d * speed, d)
-        return Goals(frames, torch.full((n, num_frames), dt))
+        frames = place(root_row(d * speed, d), num_frames, num_entities, 0, num_entities - 1)
+        return Goals(frames, torch.full((task.shape[0], num_frames), dt))
 
     return prior
 
@@ -49,10 +49,9 @@ def steering_prior(num_frames: int, num_entities: int, dt: float):
     """steering: the commanded velocity with the heading of the commanded facing."""
 
     def prior(proprio: Tensor, task: Tensor) -> Goals:
-        n = task.shape[0]
         d, speed, facing = task[:, :2], task[:, 2:3], task[:, 3:5]
-        frames = root_goal(n, num_frames, num_entities, d * speed, facing)
-        return Goals(frames, torch.full((n, num_frames), dt))
+        frames = place(root_row(d * speed, facing), num_frames, num_entities, 0, num_entities - 1)
+        return Goals(frames, torch.full((task.shape[0], num_frames), dt))
 
     return prior
 
@@ -62,12 +61,10 @@ def reach_prior(num_frames: int, num_entities: int, dt: float, right_hand_entity
 
     def prior(proprio: Tensor, task: Tensor) -> Goals:
         n = task.shape[0]
-        g = _empty(n, num_frames, num_entities)
-        hand = g[:, -1, right_hand_entity]
-        hand[:, :TRANS] = task[:, :3]
-        hand[:, -2] = 1.0  # translation only
-        times = torch.full((n, num_frames), dt)
-        times[:, -1] = seconds
-        return Goals(g, times)
+        bits = torch.cat([torch.ones(n, 1), torch.zeros(n, 1)], dim=-1)  # translation only
+        row = torch.cat([task[:, :3], torch.zeros(n, GOAL_FEATURES - TRANS), bits], dim=-1)
+        frames = place(row, num_frames, num_entities, num_frames - 1, right_hand_entity)
+        times = torch.cat([torch.full((n, num_frames - 1), dt), torch.full((n, 1), seconds)], dim=-1)
+        return Goals(frames, times)
 
     return prior
