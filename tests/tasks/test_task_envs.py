@@ -170,3 +170,13 @@ def test_long_jump_foot_fault_gives_no_length(lib):
     env.update_jump(torch.tensor([[False, False]]), torch.tensor([[20.8, 20.6]]))
     env.update_jump(torch.tensor([[True, True]]), torch.tensor([[22.5, 22.4]]))
     assert env.landed[0] and env.jump_length[0] == 0.0
+
+
+def test_physics_scales_reach_the_simulator(lib):
+    env = _env("direction", lib, n=2, gravity_scale=0.5, friction_scale=2.0, mass_scale=1.5)
+    g = env.sim.batch.expanded("opt.gravity")
+    assert g is not None and torch.allclose(torch.as_tensor(g[:, 2]), torch.full((2,), -9.81 * 0.5, dtype=torch.float64))
+    fr = torch.as_tensor(env.sim.batch.expanded("geom_friction"))
+    assert torch.allclose(fr[:, 0, 0], torch.full((2,), 2.0 * env.sim.model.geom_friction[0, 0], dtype=torch.float64))
+    mass = torch.as_tensor(env.sim.batch.expanded("body_mass"))
+    assert torch.allclose(mass[:, 1:].sum(-1), torch.full((2,), 45.0 * 1.5, dtype=torch.float64))

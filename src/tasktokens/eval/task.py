@@ -70,10 +70,18 @@ class TaskEval:
     json: Path | None = None
     """Write {"task", "method", "success_rate", "episodes", "trainable_params", "samples_trained"} here."""
     seed: int = 1
+    gravity_scale: float = 1.0
+    """Gravity multiplier (out of distribution)."""
+    friction_scale: float = 1.0
+    """Ground and body friction multiplier (out of distribution)."""
+    mass_scale: float = 1.0
+    """Body mass multiplier (out of distribution)."""
 
     def run(self) -> dict:
         spec = get_task(self.task)
-        env = spec.env_cls(spec.config_cls(env=TaskEnvConfig(num_envs=self.episodes, episode_steps=self.episode_steps, seed=self.seed)))
+        env_cfg = TaskEnvConfig(num_envs=self.episodes, episode_steps=self.episode_steps, seed=self.seed, gravity_scale=self.gravity_scale,
+                                friction_scale=self.friction_scale, mass_scale=self.mass_scale)
+        env = spec.env_cls(spec.config_cls(env=env_cfg))
         actor, samples = load_policy(self.task, self.method, self.token, self.bfm, env)
         running = torch.ones(self.episodes, dtype=torch.bool)
         obs = env.get_observations()
@@ -85,7 +93,8 @@ class TaskEval:
                 if not running.any():
                     break
         report = {"task": self.task, "method": self.method, "success_rate": env.segments.rate, "episodes": self.episodes,
-                  "trainable_params": trainable_parameters(actor), "samples_trained": samples}
+                  "trainable_params": trainable_parameters(actor), "samples_trained": samples,
+                  "physics": {"gravity_scale": self.gravity_scale, "friction_scale": self.friction_scale, "mass_scale": self.mass_scale}}
         console.print(report)
         write_json(self.json, report)
         return report

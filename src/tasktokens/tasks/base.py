@@ -41,6 +41,12 @@ class TaskEnvConfig:
     """Clips whose states start the episodes (default: the MIT locomotion clips)."""
     character: str = "humanoid3d"
     seed: int = 0
+    gravity_scale: float = 1.0
+    """Gravity multiplier for every environment (out-of-distribution tests)."""
+    friction_scale: float = 1.0
+    """Friction multiplier of the ground and the character (out-of-distribution tests)."""
+    mass_scale: float = 1.0
+    """Body mass and inertia multiplier of the character (out-of-distribution tests)."""
 
 
 class TaskEnv:
@@ -62,6 +68,7 @@ class TaskEnv:
         self.sim = self.env.sim
         self.num_envs, self.num_actions, self.device = cfg.num_envs, self.character.num_dof, "cpu"
         self.dt = self.sim.control_dt
+        self._apply_physics_scales(cfg)
         self.max_episode_length = cfg.episode_steps
         self.episode_length_buf = torch.zeros(self.num_envs, dtype=torch.long)
         self.command_age = torch.zeros(self.num_envs, dtype=torch.long)
@@ -71,6 +78,15 @@ class TaskEnv:
         self.right_hand = self.character.body_index("right_hand")
         self.init_commands()
         self.reset_envs(torch.arange(self.num_envs))
+
+    def _apply_physics_scales(self, cfg: TaskEnvConfig) -> None:
+        n = self.num_envs
+        if cfg.gravity_scale != 1.0:
+            self.sim.set_gravity_scale(torch.full((n,), cfg.gravity_scale))
+        if cfg.friction_scale != 1.0:
+            self.sim.set_friction_scale(torch.full((n,), cfg.friction_scale))
+        if cfg.mass_scale != 1.0:
+            self.sim.set_mass_scale(torch.full((n,), cfg.mass_scale))
 
     @staticmethod
     def _locomotion_lib(cfg: TaskEnvConfig) -> MotionLib:
