@@ -21,6 +21,7 @@ from tasktokens.train.checkpoint import CheckpointError
 from tasktokens.train.distill import DistillConfig
 from tasktokens.train.model_card import Ship
 from tasktokens.train.tracker import TrackerTrainConfig
+from tasktokens.viz.serve import View
 
 # command words -> config class; the longest match of the leading words wins.
 COMMANDS: dict[tuple[str, ...], type] = {
@@ -38,6 +39,7 @@ COMMANDS: dict[tuple[str, ...], type] = {
     ("play-tracker",): PlayTracker,
     ("ship",): Ship,
     ("export", "onnx"): ExportOnnx,
+    ("view",): View,
 }
 
 

@@ -91,10 +91,13 @@ class PlayMotion:
     and let physics run with PD targets on the reference pose (open loop, it will drift)."""
     fps: float = 30.0
     """Video frame rate (= control rate)."""
+    record: Path | None = None
+    """Also write a viewer recording (JSON) here (see `tasktokens view`)."""
     character: str = "humanoid3d"
 
     def run(self) -> Path:
         from tasktokens.sim.batch_sim import BatchSim, SimConfig
+        from tasktokens.viz.recording import RecordingWriter
         from tasktokens.viz.video import VideoWriter
 
         char = get_character(self.character)
@@ -106,6 +109,7 @@ class PlayMotion:
         ref = lib.state(torch.full_like(times, cid, dtype=torch.long), times)
         sim = BatchSim(char, SimConfig(num_envs=1, num_threads=1, substeps=round(120 / self.fps)))
         writer = VideoWriter(sim.model, self.out, fps=self.fps)
+        recorder = RecordingWriter(sim.model, self.fps, f"{self.clip} ({self.mode})") if self.record else None
         one = torch.zeros(1, dtype=torch.long)
         sim.reset(one, ref.qpos[:1].double(), ref.qvel[:1].double())
         for i in range(len(times)):
@@ -114,6 +118,10 @@ class PlayMotion:
             else:
                 sim.step(sim.clamp_targets(char.pd_targets_from_qpos(ref.qpos[i : i + 1].double())))
             writer.add_data(sim.batch.get_data(0))
+            if recorder is not None:
+                recorder.add_data(sim.batch.get_data(0))
+        if recorder is not None:
+            recorder.save(self.record)
         path = writer.close()
         console.print(f"wrote {path} ({len(times)} frames)")
         return path

@@ -113,6 +113,8 @@ class PlayTask:
     bfm: Path = SHIPPED_BFM
     steps: int = 300
     seed: int = 1
+    record: Path | None = None
+    """Also write a viewer recording (JSON) here (see `tasktokens view`)."""
 
     def run(self) -> Path:
         from tasktokens.viz.video import record_rollout
@@ -120,6 +122,6 @@ class PlayTask:
         spec = get_task(self.task)
         env = spec.env_cls(spec.config_cls(env=TaskEnvConfig(num_envs=1, num_threads=1, episode_steps=self.steps, seed=self.seed)))
         actor, _ = load_policy(self.task, self.method, self.token, self.bfm, env)
-        path = record_rollout(env, actor, self.out, self.steps)
+        path = record_rollout(env, actor, self.out, self.steps, self.record, f"{self.task} {self.method}")
         console.print(f"wrote {path}")
         return path

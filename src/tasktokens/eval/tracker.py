@@ -150,6 +150,8 @@ class PlayTracker:
     """Clip files or folders (default: the MIT DeepMimic clips)."""
     seconds: float = 6.0
     """Length of the video (stops earlier at the end of a non-looping clip)."""
+    record: Path | None = None
+    """Also write a viewer recording (JSON) here (see `tasktokens view`)."""
     character: str = "humanoid3d"
 
     def run(self) -> Path:
@@ -162,6 +164,6 @@ class PlayTracker:
         env = TrackingEnv(env_cfg, motion_lib=lib)
         env.start_clips(torch.zeros(1, dtype=torch.long), torch.tensor([cid]), torch.zeros(1))
         actor = build_actor(tensors, train_cfg, env.get_observations(), env.num_actions)
-        path = record_rollout(env, actor, self.out, env.max_episode_length)
+        path = record_rollout(env, actor, self.out, env.max_episode_length, self.record, f"tracker {self.clip}")
         console.print(f"wrote {path}")
         return path

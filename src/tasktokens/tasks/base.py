@@ -124,6 +124,10 @@ class TaskEnv:
     def step_ok(self) -> Tensor:
         raise NotImplementedError
 
+    def markers(self) -> dict:
+        """Task markers of environment 0 for the viewer: {name: (kind, rgba, [x, y, z, dx, dy, dz])}."""
+        return {}
+
     def episode_over(self) -> Tensor:
         """(N,) bool: the task is over without a failure (e.g. a long jump landed)."""
         return torch.zeros(self.num_envs, dtype=torch.bool)

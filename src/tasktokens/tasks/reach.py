@@ -71,6 +71,11 @@ class ReachEnv(TaskEnv):
     def step_ok(self) -> Tensor:
         return step_ok_reach(self.hand_pos(), self.target)
 
+    def markers(self) -> dict:
+        """The target as a red sphere."""
+        t = self.target[0]
+        return {"target": ("sphere", [0.9, 0.2, 0.2, 1.0], [float(t[0]), float(t[1]), float(t[2]), 0.0, 0.0, 0.0])}
+
     def prior_fn(self, num_frames: int, num_entities: int):
         """Hand-written goal: the right hand at the target in the far frame (tasks/priors.py)."""
         entity = self.character.conditionable_bodies.index("right_hand")

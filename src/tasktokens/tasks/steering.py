@@ -57,6 +57,12 @@ class SteeringEnv(DirectionEnv):
         e_rel, _s, _t = direction_errors(self.root_velocity(), self.target_dir, self.target_speed)
         return step_ok_steering(e_rel, facing_cosine(self.root_facing(), self.target_facing))
 
+    def markers(self) -> dict:
+        """Direction arrow (yellow) and facing arrow (blue) at the root."""
+        root, f = self.root_pos[0], self.target_facing[0]
+        facing = ("arrow", [0.2, 0.5, 0.95, 1.0], [float(root[0]), float(root[1]), 0.0, float(f[0]), float(f[1]), 0.0])
+        return super().markers() | {"facing": facing}
+
     def prior_fn(self, num_frames: int, num_entities: int):
         """Hand-written goals: velocity and the commanded facing as heading (tasks/priors.py)."""
         return steering_prior(num_frames, num_entities, self.dt)

@@ -66,17 +66,28 @@ def render_qpos_video(model: mujoco.MjModel, qpos: np.ndarray, path: Path, fps: 
     return writer.close()
 
 
-def record_rollout(env, policy, path: Path, max_steps: int) -> Path:
-    """Video of environment 0 of a batched environment driven by policy(obs) -> actions, until
-    its first episode ends or max_steps; the frame rate is the control rate."""
+def record_rollout(env, policy, path: Path | None, max_steps: int, record: Path | None = None, label: str = "") -> Path | None:
+    """Video (path) and/or viewer recording (record) of environment 0 of a batched environment
+    driven by policy(obs) -> actions, until its first episode ends or max_steps; the frame rate is
+    the control rate. Task markers come from env.markers() when the environment has them."""
     import torch
 
-    writer = VideoWriter(env.sim.model, path, fps=1.0 / env.dt)
+    from tasktokens.viz.recording import RecordingWriter
+
+    fps = 1.0 / env.dt
+    writer = VideoWriter(env.sim.model, path, fps=fps) if path is not None else None
+    recorder = RecordingWriter(env.sim.model, fps, label) if record is not None else None
     obs = env.get_observations()
     with torch.inference_mode():
         for _ in range(max_steps):
-            writer.add_data(env.sim.batch.get_data(0))
+            data = env.sim.batch.get_data(0)
+            if writer is not None:
+                writer.add_data(data)
+            if recorder is not None:
+                recorder.add_data(data, env.markers() if hasattr(env, "markers") else None)
             obs, _r, done, _e = env.step(policy(obs))
             if done[0]:
                 break
-    return writer.close()
+    if recorder is not None:
+        recorder.save(record)
+    return writer.close() if writer is not None else None
