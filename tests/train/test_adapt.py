@@ -36,7 +36,12 @@ def test_eval_task_for_a_token_and_prior_only(tmp_path, tiny_bfm):
     from tasktokens.eval.task import TaskEval
 
     _adapt(tmp_path / "tok", tiny_bfm, "reach").run()
-    rep = TaskEval(task="reach", token=tmp_path / "tok" / WEIGHTS, episodes=3, episode_steps=70, json=tmp_path / "r.json").run()
+    rep = TaskEval(task="reach", token=tmp_path / "tok" / WEIGHTS, episodes=3, episode_steps=70, json=tmp_path / "r.json",
+                   record=tmp_path / "rec.json").run()
+    from tasktokens.viz.recording import load_recording
+
+    rec = load_recording(tmp_path / "rec.json")
+    assert len(rec["frames"]) >= 1 and rec["markers"][0]["kind"] == "sphere"
     assert rep["task"] == "reach" and rep["method"] == "task_tokens" and rep["samples_trained"] == 32
     assert 0 < rep["trainable_params"] <= 200_000 and 0.0 <= rep["success_rate"] <= 1.0
     prior_only = TaskEval(task="reach", method="prior_only", bfm=tiny_bfm, episodes=3, episode_steps=70).run()

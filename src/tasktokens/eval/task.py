@@ -23,6 +23,7 @@ from tasktokens.tasks.base import TaskEnvConfig
 from tasktokens.train.adapt import AdaptConfig, build_actor
 from tasktokens.train.checkpoint import from_jsonable, load_weights
 from tasktokens.train.distill import load_bfm
+from tasktokens.viz.recording import RecordingWriter
 
 console = Console(stderr=True)
 SHIPPED_TOKENS = Path(__file__).resolve().parents[3] / "checkpoints" / "tokens"
@@ -76,6 +77,8 @@ class TaskEval:
     """Ground and body friction multiplier (out of distribution)."""
     mass_scale: float = 1.0
     """Body mass multiplier (out of distribution)."""
+    record: Path | None = None
+    """Write the first episode of environment 0 as a viewer recording (JSON) here."""
 
     def run(self) -> dict:
         spec = get_task(self.task)
@@ -84,14 +87,19 @@ class TaskEval:
         env = spec.env_cls(spec.config_cls(env=env_cfg))
         actor, samples = load_policy(self.task, self.method, self.token, self.bfm, env)
         running = torch.ones(self.episodes, dtype=torch.bool)
+        recorder = RecordingWriter(env.sim.model, 1.0 / env.dt, f"{self.task} {self.method}") if self.record else None
         obs = env.get_observations()
         with torch.inference_mode():
             for _ in range(self.episode_steps):  # every episode runs once: to its time-out or a fall
+                if recorder is not None and running[0]:
+                    recorder.add_data(env.sim.batch.get_data(0), env.markers())
                 obs, _r, done, _e = env.step(actor(obs))
                 running &= ~done
                 env.segments.counting &= running  # later episodes of an environment are not counted
                 if not running.any():
                     break
+        if recorder is not None:
+            recorder.save(self.record)
         report = {"task": self.task, "method": self.method, "success_rate": env.segments.rate, "episodes": self.episodes,
                   "trainable_params": trainable_parameters(actor), "samples_trained": samples,
                   "physics": {"gravity_scale": self.gravity_scale, "friction_scale": self.friction_scale, "mass_scale": self.mass_scale}}
