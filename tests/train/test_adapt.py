@@ -10,8 +10,8 @@ from tasktokens.train.checkpoint import WEIGHTS, CheckpointError, load_weights
 from tasktokens.train.distill import load_bfm
 
 
-def _adapt(tmp_path, bfm, task="direction", prior=False, samples=32):
-    return AdaptConfig(task=task, prior=prior, samples=samples, out=tmp_path, bfm=bfm, num_envs=4, encoder_hidden=(32,),
+def _adapt(tmp_path, bfm, task="direction", prior=False, samples=32, method="task_tokens"):
+    return AdaptConfig(task=task, method=method, prior=prior, samples=samples, out=tmp_path, bfm=bfm, num_envs=4, encoder_hidden=(32,),
                        critic_hidden=(32,), ppo=PPOConfig(steps_per_env=4, mini_batches=2, learning_epochs=1, schedule="fixed"), torch_threads=1)
 
 
@@ -20,7 +20,7 @@ def test_adapt_trains_and_saves_only_the_token(tmp_path, tiny_bfm, task, prior):
     runner = _adapt(tmp_path, tiny_bfm, task, prior).run()
     assert runner.iteration == 2
     tensors, meta = load_weights(tmp_path / WEIGHTS, HUMANOID3D)
-    assert all(k.startswith(("encoder.", "critic.")) for k in tensors)
+    assert all(k.startswith(("actor.mlp.encoder.", "critic.")) for k in tensors)
     assert meta["config"]["task"] == task and meta["config"]["prior"] == prior
     bfm, _ = load_bfm(tiny_bfm, HUMANOID3D)
     for k, v in bfm.state_dict().items():  # the BFM on disk and in the policy are the same
@@ -66,3 +66,40 @@ def test_onnx_export_matches_torch(tmp_path, tiny_bfm, task, method):
                      check_envs=3, json=tmp_path / "x.json").run()
     assert (tmp_path / "p.onnx").exists() and rep["observations"] == 15
     assert rep["max_abs_action_error"] <= 1e-4
+
+
+@pytest.mark.parametrize("method", ["fine_tune", "lora", "ppo_scratch"])
+def test_baselines_train_save_what_they_train_and_evaluate(tmp_path, tiny_bfm, method):
+    from tasktokens.eval.task import TaskEval
+
+    runner = _adapt(tmp_path, tiny_bfm, "direction", method=method).run()
+    tensors, meta = load_weights(tmp_path / WEIGHTS, HUMANOID3D)
+    actor_keys = [k for k in tensors if k.startswith("actor.")]
+    bfm, _ = load_bfm(tiny_bfm, HUMANOID3D)
+    if method == "fine_tune":  # every BFM weight is trained and saved, and it moved
+        assert any(".bfm.prior_transformer." in k for k in actor_keys)
+        moved = [k for k, v in bfm.named_parameters() if not torch.equal(v, dict(runner.alg.actor.bfm.named_parameters())[k])]
+        assert moved
+    elif method == "lora":  # only adapters are saved; the base weights are bitwise unchanged
+        bfm_keys = [k for k in actor_keys if ".bfm." in k]
+        assert bfm_keys and all(k.endswith((".A", ".B")) for k in bfm_keys)
+        base = runner.alg.actor.bfm.prior_transformer.layers[0].linear1.parametrizations.weight.original
+        assert torch.equal(base, bfm.prior_transformer.layers[0].linear1.weight)
+    else:
+        assert not any(".bfm." in k for k in actor_keys) and any(k.startswith("actor.mlp.") for k in actor_keys)
+    rep = TaskEval(task="direction", method=method, token=tmp_path / WEIGHTS, episodes=2, episode_steps=5).run()
+    assert rep["method"] == method and rep["trainable_params"] > 0
+    with pytest.raises(ValueError, match="trained with method"):
+        TaskEval(task="direction", method="task_tokens", token=tmp_path / WEIGHTS, episodes=2, episode_steps=5).run()
+
+
+def test_lora_starts_from_the_bfm():
+    from tasktokens.models.baselines import add_lora
+    from tasktokens.models.bfm import BFM, BFMConfig
+
+    torch.manual_seed(0)
+    bfm = BFM(BFMConfig(d_model=32, num_layers=1, num_heads=2, latent_dim=8, decoder_hidden=(64,), posterior_hidden=(64,)), 223, 7, 30, 28).eval()
+    proprio = torch.randn(4, 223)
+    before = bfm.act(proprio)
+    assert add_lora(bfm, rank=4) == 2 + 2  # feed-forward pair of the layer + decoder's two linears
+    assert torch.allclose(bfm.act(proprio), before, atol=1e-6)  # B = 0: the adapters start as identity

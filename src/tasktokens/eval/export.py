@@ -27,6 +27,8 @@ class ExportablePolicy(nn.Module):
 
     def __init__(self, actor: TaskTokenActor, proprio: torch.Tensor, task: torch.Tensor):
         super().__init__()
+        if not isinstance(actor, TaskTokenActor):
+            raise ValueError("ONNX export covers BFM-based policies (task_tokens, task_tokens_prior, prior_only, fine_tune, lora)")
         head = actor.mlp
         self.bfm, self.encoder, self.prior = head.bfm, head.encoder, head.prior
         with torch.no_grad():  # which tokens the fixed prior and the token leave visible

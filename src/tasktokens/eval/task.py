@@ -17,39 +17,42 @@ from rich.console import Console
 
 from tasktokens.eval.bfm import SHIPPED_BFM
 from tasktokens.eval.report import write_json
+from tasktokens.models.baselines import load_saved_state
 from tasktokens.models.task_tokens import TaskTokenActor, trainable_parameters
 from tasktokens.tasks import get_task
 from tasktokens.tasks.base import TaskEnvConfig
-from tasktokens.train.adapt import AdaptConfig, build_actor
+from tasktokens.train.adapt import AdaptConfig, build_actor, needs_bfm, run_name
 from tasktokens.train.checkpoint import from_jsonable, load_weights
 from tasktokens.train.distill import load_bfm
 from tasktokens.viz.recording import RecordingWriter
 
 console = Console(stderr=True)
 SHIPPED_TOKENS = Path(__file__).resolve().parents[3] / "checkpoints" / "tokens"
-Method = Literal["task_tokens", "task_tokens_prior", "prior_only"]
+Method = Literal["task_tokens", "task_tokens_prior", "prior_only", "fine_tune", "lora", "ppo_scratch"]
 
 
-def shipped_token(task: str, prior: bool) -> Path:
-    return SHIPPED_TOKENS / (task + ("_prior" if prior else "")) / "checkpoint.safetensors"
+def shipped_token(task: str, method: str, prior: bool) -> Path:
+    return SHIPPED_TOKENS / run_name(task, method, prior) / "checkpoint.safetensors"
 
 
-def load_policy(task: str, method: Method, token: Path | None, bfm_path: Path, env) -> tuple[TaskTokenActor, int]:
-    """The policy of a method on an environment, and the samples its token was trained for."""
-    prior = method != "task_tokens"
+def load_policy(task: str, method: Method, token: Path | None, bfm_path: Path, env) -> tuple[torch.nn.Module, int]:
+    """The policy of a method on an environment, and the samples it was trained for."""
     if method == "prior_only":
         bfm, _ = load_bfm(bfm_path, env.character)
         frames = bfm.cfg.num_goal_frames
         prior_fn = env.prior_fn(frames, len(env.character.conditionable_bodies) + 1)
         return TaskTokenActor(env.get_observations(), bfm, None, prior_fn).eval(), 0
-    path = token or shipped_token(task, prior)
+    trained, prior = ("task_tokens", True) if method == "task_tokens_prior" else (method, False)
+    path = token or shipped_token(task, trained, prior)
     tensors, meta = load_weights(path, env.character)
     cfg = from_jsonable(AdaptConfig, meta["config"])
     if cfg.task != task:
         raise ValueError(f"{path}: token trained for task {cfg.task!r}, not {task!r}")
-    bfm, _ = load_bfm(cfg.bfm, env.character)
-    actor = build_actor(dataclasses.replace(cfg, prior=prior), env, bfm)
-    actor.encoder.load_state_dict({k[8:]: v for k, v in tensors.items() if k.startswith("encoder.")})
+    if cfg.method != trained:
+        raise ValueError(f"{path}: trained with method {cfg.method!r}, not {trained!r}; pass --method {cfg.method}")
+    bfm = load_bfm(cfg.bfm, env.character)[0] if needs_bfm(cfg.method) else None
+    actor = build_actor(dataclasses.replace(cfg, prior=prior or cfg.prior), env, bfm)
+    load_saved_state(actor, {k[6:]: v for k, v in tensors.items() if k.startswith("actor.")})
     return actor.eval(), int(meta.get("samples", 0))
 
 
@@ -60,7 +63,8 @@ class TaskEval:
     task: str = "direction"
     """Registered task name."""
     method: Method = "task_tokens"
-    """task_tokens, task_tokens_prior (token + hand-written goals) or prior_only (no training)."""
+    """task_tokens, task_tokens_prior (token + hand-written goals), prior_only (no training), or a
+    baseline: fine_tune, lora, ppo_scratch."""
     token: Path | None = None
     """Token checkpoint (default: the shipped one of the task and method)."""
     bfm: Path = SHIPPED_BFM

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import torch
 from rsl_rl.models import MLPModel
 
 from tasktokens.algos.ppo import PPOConfig, make_ppo
 from tasktokens.eval.bfm import SHIPPED_BFM
+from tasktokens.models.baselines import add_lora, load_saved_state, saved_state, scratch_actor, unfreeze
 from tasktokens.models.task_tokens import TaskEncoder, TaskTokenActor
 from tasktokens.tasks import get_task
 from tasktokens.tasks.base import TaskEnvConfig
@@ -28,12 +30,15 @@ class AdaptConfig:
 
     task: str = "direction"
     """Registered task name (direction, steering, reach, ...)."""
+    method: Literal["task_tokens", "fine_tune", "lora", "ppo_scratch"] = "task_tokens"
+    """What is trained: the task token only; token + every BFM weight; token + low-rank adapters
+    on the BFM; or an MLP policy from scratch (no BFM)."""
     prior: bool = False
     """Add the task's hand-written goals beside the learned token (hybrid control)."""
     samples: int = 5_000_000
     """Environment steps to train for."""
     out: Path | None = None
-    """Run folder (default: runs/tokens/<task>[_prior])."""
+    """Run folder (default: runs/tokens/<run_name>)."""
     resume: bool = False
     """Continue the run in --out from its last checkpoint."""
     bfm: Path = SHIPPED_BFM
@@ -51,7 +56,7 @@ class AdaptConfig:
     torch_threads: int = 2
 
     def run_folder(self) -> Path:
-        return self.out or Path("runs/tokens") / (self.task + ("_prior" if self.prior else ""))
+        return self.out or Path("runs/tokens") / run_name(self.task, self.method, self.prior)
 
     def run(self) -> Runner:
         torch.set_num_threads(self.torch_threads)
@@ -63,20 +68,26 @@ class AdaptConfig:
         return runner
 
 
+def run_name(task: str, method: str, prior: bool) -> str:
+    """Folder name of a trained policy: <task>[_prior][_<method> unless task_tokens]."""
+    return task + ("_prior" if prior else "") + ("" if method == "task_tokens" else f"_{method}")
+
+
 class TokenRunner(Runner):
-    """PPO runner that saves the encoder and critic only (never the frozen BFM)."""
+    """PPO runner that saves what the actor trains (models/baselines.py) and the critic, never a
+    frozen BFM."""
 
     def tensors(self) -> dict[str, torch.Tensor]:
-        enc = {f"encoder.{k}": v for k, v in self.alg.actor.encoder.state_dict().items()}
+        actor = {f"actor.{k}": v for k, v in saved_state(self.alg.actor).items()}
         critic = {f"critic.{k}": v for k, v in self.alg.critic.state_dict().items()}
-        return enc | critic
+        return actor | critic
 
     def load_tensors(self, tensors: dict[str, torch.Tensor]) -> None:
-        self.alg.actor.encoder.load_state_dict({k[8:]: v for k, v in tensors.items() if k.startswith("encoder.")})
+        load_saved_state(self.alg.actor, {k[6:]: v for k, v in tensors.items() if k.startswith("actor.")})
         self.alg.critic.load_state_dict({k[7:]: v for k, v in tensors.items() if k.startswith("critic.")})
 
 
-def build_actor(cfg: AdaptConfig, env, bfm) -> TaskTokenActor:
+def _task_token_actor(cfg: AdaptConfig, env, bfm) -> TaskTokenActor:
     obs = env.get_observations()
     frames = bfm.cfg.num_goal_frames
     entities = len(env.character.conditionable_bodies) + 1
@@ -85,12 +96,35 @@ def build_actor(cfg: AdaptConfig, env, bfm) -> TaskTokenActor:
     return TaskTokenActor(obs, bfm, encoder, prior)
 
 
+def _lora_actor(cfg: AdaptConfig, env, bfm) -> TaskTokenActor:
+    actor = _task_token_actor(cfg, env, bfm)
+    add_lora(actor.bfm)
+    return actor
+
+
+METHODS = {
+    "task_tokens": _task_token_actor,
+    "fine_tune": lambda cfg, env, bfm: unfreeze(_task_token_actor(cfg, env, bfm)),
+    "lora": _lora_actor,
+    "ppo_scratch": lambda cfg, env, bfm: scratch_actor(env.get_observations(), env.num_actions),
+}
+"""Actor builders by method: (config, env, BFM or None) -> actor for rsl_rl's PPO."""
+
+
+def build_actor(cfg: AdaptConfig, env, bfm):
+    return METHODS[cfg.method](cfg, env, bfm)
+
+
+def needs_bfm(method: str) -> bool:
+    return method != "ppo_scratch"
+
+
 def build_adapt_runner(cfg: AdaptConfig) -> TokenRunner:
     spec = get_task(cfg.task)
-    if not Path(cfg.bfm).exists():
+    if needs_bfm(cfg.method) and not Path(cfg.bfm).exists():
         raise CheckpointError(f"{cfg.bfm}: no BFM checkpoint; distil one with `tasktokens pretrain bfm` or pass --bfm PATH")
     env = spec.env_cls(spec.config_cls(env=TaskEnvConfig(num_envs=cfg.num_envs, seed=cfg.seed)))
-    bfm, _meta = load_bfm(cfg.bfm, env.character)
+    bfm = load_bfm(cfg.bfm, env.character)[0] if needs_bfm(cfg.method) else None
     actor = build_actor(cfg, env, bfm)
     obs = env.get_observations()
     groups = {"actor": ["policy", "task"], "critic": ["policy", "task"]}
