@@ -68,7 +68,7 @@ def test_onnx_export_matches_torch(tmp_path, tiny_bfm, task, method):
     assert rep["max_abs_action_error"] <= 1e-4
 
 
-@pytest.mark.parametrize("method", ["fine_tune", "lora", "ppo_scratch"])
+@pytest.mark.parametrize("method", ["fine_tune", "lora", "ppo_scratch", "latent_policy"])
 def test_baselines_train_save_what_they_train_and_evaluate(tmp_path, tiny_bfm, method):
     from tasktokens.eval.task import TaskEval
 
@@ -85,7 +85,7 @@ def test_baselines_train_save_what_they_train_and_evaluate(tmp_path, tiny_bfm, m
         assert bfm_keys and all(k.endswith((".A", ".B")) for k in bfm_keys)
         base = runner.alg.actor.bfm.prior_transformer.layers[0].linear1.parametrizations.weight.original
         assert torch.equal(base, bfm.prior_transformer.layers[0].linear1.weight)
-    else:
+    else:  # ppo_scratch has no BFM; latent_policy saves its residual MLP, not the frozen BFM
         assert not any(".bfm." in k for k in actor_keys) and any(k.startswith("actor.mlp.") for k in actor_keys)
     rep = TaskEval(task="direction", method=method, token=tmp_path / WEIGHTS, episodes=2, episode_steps=5).run()
     assert rep["method"] == method and rep["trainable_params"] > 0
@@ -103,3 +103,24 @@ def test_lora_starts_from_the_bfm():
     before = bfm.act(proprio)
     assert add_lora(bfm, rank=4) == 2 + 2  # feed-forward pair of the layer + decoder's two linears
     assert torch.allclose(bfm.act(proprio), before, atol=1e-6)  # B = 0: the adapters start as identity
+
+
+def test_latent_penalty_gradient_is_that_of_the_squared_residual():
+    from tasktokens.models.baselines import _LatentHead
+    from tasktokens.models.bfm import BFM, BFMConfig
+
+    torch.manual_seed(0)
+    bfm = BFM(BFMConfig(d_model=32, num_layers=1, num_heads=2, latent_dim=8, decoder_hidden=(64,), posterior_hidden=(64,)), 223, 7, 30, 28).eval()
+    for p in bfm.parameters():
+        p.requires_grad_(False)
+    head = _LatentHead(bfm, 223, 3, (16,), penalty=0.5)
+    torch.nn.init.normal_(head.residual[-1].weight)  # a non-zero residual
+    x = torch.randn(4, 226)
+    head(x).sum().backward()
+    with_hook = head.residual[-1].bias.grad.clone()
+    head.zero_grad()
+    head.penalty = 0.0
+    out = head(x).sum()
+    r = head.residual(head.norm(x))
+    (out + 0.5 * r.pow(2).sum(-1).mean()).backward()
+    assert torch.allclose(with_hook, head.residual[-1].bias.grad, atol=1e-5)

@@ -28,7 +28,7 @@ from tasktokens.viz.recording import RecordingWriter
 
 console = Console(stderr=True)
 SHIPPED_TOKENS = Path(__file__).resolve().parents[3] / "checkpoints" / "tokens"
-Method = Literal["task_tokens", "task_tokens_prior", "prior_only", "fine_tune", "lora", "ppo_scratch"]
+Method = Literal["task_tokens", "task_tokens_prior", "prior_only", "fine_tune", "lora", "ppo_scratch", "latent_policy"]
 
 
 def shipped_token(task: str, method: str, prior: bool) -> Path:
@@ -64,7 +64,7 @@ class TaskEval:
     """Registered task name."""
     method: Method = "task_tokens"
     """task_tokens, task_tokens_prior (token + hand-written goals), prior_only (no training), or a
-    baseline: fine_tune, lora, ppo_scratch."""
+    baseline: fine_tune, lora, ppo_scratch, latent_policy."""
     token: Path | None = None
     """Token checkpoint (default: the shipped one of the task and method)."""
     bfm: Path = SHIPPED_BFM

@@ -5,6 +5,9 @@
   decoder layers (weight parametrisations W + B A * alpha / r, B zero at the start, so training
   starts from the BFM; the base weights stay frozen).
 - ppo_scratch: an MLP policy over proprioception and task observation, no BFM.
+- latent_policy: PULSE-style: an MLP outputs a residual r to the frozen prior's mean, z = mu + r,
+  and the frozen decoder acts; leaving the prior costs penalty * mean ||r||^2, added to PPO's loss
+  through a gradient hook on r (the gradient of that term, without changing rsl_rl's PPO).
 
 Every actor saves only what it trains (``saved_state``), never a frozen BFM.
 """
@@ -13,11 +16,12 @@ from __future__ import annotations
 
 import torch
 from rsl_rl.models import MLPModel
+from rsl_rl.modules import EmpiricalNormalization
 from tensordict import TensorDict
 from torch import nn
 from torch.nn.utils import parametrize
 
-from tasktokens.models.task_tokens import TaskTokenActor
+from tasktokens.models.task_tokens import TaskTokenActor, freeze
 
 
 class LowRankDelta(nn.Module):
@@ -61,14 +65,64 @@ def scratch_actor(obs: TensorDict, num_actions: int, hidden: tuple[int, ...] = (
                     distribution_cfg={"class_name": "GaussianDistribution", "init_std": init_std, "learn_std": True})
 
 
+class _LatentHead(nn.Module):
+    """latent = [proprioception, task observation] -> decoder(proprio, mu_prior + r)."""
+
+    def __init__(self, bfm, num_proprio: int, num_task: int, hidden: tuple[int, ...], penalty: float):
+        super().__init__()
+        self.bfm, self.num_proprio, self.penalty = bfm, num_proprio, penalty
+        self.norm = EmpiricalNormalization(num_proprio + num_task)
+        sizes = [num_proprio + num_task, *hidden, bfm.cfg.latent_dim]
+        layers: list[nn.Module] = []
+        for a, b in zip(sizes[:-1], sizes[1:], strict=True):
+            layers += [nn.Linear(a, b), nn.ELU()]
+        self.residual = nn.Sequential(*layers[:-1])
+        nn.init.zeros_(self.residual[-1].weight)  # start on the prior's mean
+        nn.init.zeros_(self.residual[-1].bias)
+
+    def forward(self, latent: torch.Tensor) -> torch.Tensor:
+        proprio = latent[:, : self.num_proprio]
+        mu, _ = self.bfm.prior(proprio)
+        r = self.residual(self.norm(latent))
+        if r.requires_grad and self.penalty > 0:
+            # d/dr of penalty * mean_i ||r_i||^2, added to whatever gradient PPO's loss sends
+            frozen_r = r.detach()
+            r.register_hook(lambda g: g + 2.0 * self.penalty * frozen_r / frozen_r.shape[0])
+        return self.bfm.decode(proprio, mu + r)
+
+
+class LatentActor(MLPModel):
+    """latent_policy actor for rsl_rl's PPO: actions from the frozen decoder at z = mu_prior + r."""
+
+    def __init__(self, obs: TensorDict, bfm, hidden: tuple[int, ...] = (256, 256), penalty: float = 0.01):
+        groups = {"actor": ["policy", "task"], "critic": ["policy", "task"]}
+        num_actions = bfm.action_log_std.numel()
+        super().__init__(obs, groups, "actor", num_actions, hidden_dims=(1,), obs_normalization=False,
+                         distribution_cfg={"class_name": "GaussianDistribution", "init_std": float(bfm.action_std[0]), "learn_std": False})
+        self.mlp = _LatentHead(freeze(bfm), obs["policy"].shape[-1], obs["task"].shape[-1], hidden, penalty)
+
+    @property
+    def bfm(self):
+        return self.mlp.bfm
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        self.mlp.bfm.eval()
+        return self
+
+    def update_normalization(self, obs: TensorDict) -> None:
+        if self.training:
+            self.mlp.norm.update(torch.cat([obs["policy"], obs["task"]], dim=-1))
+
+
 def saved_state(actor: nn.Module) -> dict[str, torch.Tensor]:
-    """What a trained actor saves: for a BFM-based actor the encoder (with its normaliser) and
-    the BFM entries that were trained (all for fine_tune, the adapters for lora); otherwise all."""
+    """What a trained actor saves: its trained parameters (the token encoder; for fine_tune every
+    BFM weight, for lora the adapters) and its buffers outside the frozen BFM (normalisers); never
+    the frozen BFM, which comes from its own checkpoint, nor fixed parameters (the action std)."""
     state = actor.state_dict()
-    if not isinstance(actor, TaskTokenActor):
-        return state
-    trained = {f"mlp.bfm.{n}" for n, p in actor.bfm.named_parameters() if p.requires_grad}
-    return {k: v for k, v in state.items() if k.startswith("mlp.encoder.") or k in trained}
+    trained = {n for n, p in actor.named_parameters() if p.requires_grad}
+    buffers = {n for n, _ in actor.named_buffers() if not n.startswith("mlp.bfm.")}
+    return {k: v for k, v in state.items() if k in trained or k in buffers}
 
 
 def load_saved_state(actor: nn.Module, state: dict[str, torch.Tensor]) -> None:

@@ -15,7 +15,7 @@ from rsl_rl.models import MLPModel
 
 from tasktokens.algos.ppo import PPOConfig, make_ppo
 from tasktokens.eval.bfm import SHIPPED_BFM
-from tasktokens.models.baselines import add_lora, load_saved_state, saved_state, scratch_actor, unfreeze
+from tasktokens.models.baselines import LatentActor, add_lora, load_saved_state, saved_state, scratch_actor, unfreeze
 from tasktokens.models.task_tokens import TaskEncoder, TaskTokenActor
 from tasktokens.tasks import get_task
 from tasktokens.tasks.base import TaskEnvConfig
@@ -30,9 +30,11 @@ class AdaptConfig:
 
     task: str = "direction"
     """Registered task name (direction, steering, reach, ...)."""
-    method: Literal["task_tokens", "fine_tune", "lora", "ppo_scratch"] = "task_tokens"
+    method: Literal["task_tokens", "fine_tune", "lora", "ppo_scratch", "latent_policy"] = "task_tokens"
     """What is trained: the task token only; token + every BFM weight; token + low-rank adapters
-    on the BFM; or an MLP policy from scratch (no BFM)."""
+    on the BFM; an MLP policy from scratch (no BFM); or an MLP over the BFM's latent z."""
+    latent_penalty: float = 0.01
+    """latent_policy: weight of mean ||z - mu_prior||^2 in the loss."""
     prior: bool = False
     """Add the task's hand-written goals beside the learned token (hybrid control)."""
     samples: int = 5_000_000
@@ -107,6 +109,7 @@ METHODS = {
     "fine_tune": lambda cfg, env, bfm: unfreeze(_task_token_actor(cfg, env, bfm)),
     "lora": _lora_actor,
     "ppo_scratch": lambda cfg, env, bfm: scratch_actor(env.get_observations(), env.num_actions),
+    "latent_policy": lambda cfg, env, bfm: LatentActor(env.get_observations(), bfm, cfg.encoder_hidden, cfg.latent_penalty),
 }
 """Actor builders by method: (config, env, BFM or None) -> actor for rsl_rl's PPO."""
 
