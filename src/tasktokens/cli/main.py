@@ -12,6 +12,7 @@ import tyro
 from tasktokens.cli.bench import BenchSim
 from tasktokens.cli.motion import MotionCheck, MotionConvert, PlayMotion
 from tasktokens.eval.bfm import BFMEval
+from tasktokens.eval.compare import ReportConfig
 from tasktokens.eval.export import ExportOnnx
 from tasktokens.eval.task import PlayTask, TaskEval
 from tasktokens.eval.tracker import PlayTracker, TrackerEval
@@ -40,6 +41,7 @@ COMMANDS: dict[tuple[str, ...], type] = {
     ("ship",): Ship,
     ("export", "onnx"): ExportOnnx,
     ("view",): View,
+    ("report",): ReportConfig,
 }
 
 

@@ -8,6 +8,7 @@ segment of the evaluated episodes; a fall fails its segment.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -15,10 +16,13 @@ from typing import Literal
 import torch
 from rich.console import Console
 
+from tasktokens.character import get_character
 from tasktokens.eval.bfm import SHIPPED_BFM
+from tasktokens.eval.naturalness import NaturalnessScorer
 from tasktokens.eval.report import write_json
 from tasktokens.models.baselines import load_saved_state
 from tasktokens.models.task_tokens import TaskTokenActor, trainable_parameters
+from tasktokens.motion.motion_lib import MotionLib, default_motion_paths
 from tasktokens.tasks import get_task
 from tasktokens.tasks.base import TaskEnvConfig
 from tasktokens.train.adapt import AdaptConfig, build_actor, needs_bfm, run_name
@@ -56,6 +60,22 @@ def load_policy(task: str, method: Method, token: Path | None, bfm_path: Path, e
     return actor.eval(), int(meta.get("samples", 0))
 
 
+@functools.lru_cache(maxsize=2)
+def _scorer(character_name: str) -> NaturalnessScorer:
+    char = get_character(character_name)
+    return NaturalnessScorer(MotionLib.from_paths(default_motion_paths(), char))
+
+
+def naturalness_of(poses: list[tuple[torch.Tensor, torch.Tensor]], alive: list[torch.Tensor], character) -> float:
+    """Mean naturalness score over environments of their first episodes (steps while alive)."""
+    pos = torch.stack([p for p, _ in poses])  # (T, N, B, 3)
+    quat = torch.stack([q for _, q in poses])
+    lengths = torch.stack(alive).sum(0)
+    scorer = _scorer(character.name)
+    scores = [scorer.score(pos[: int(n), i : i + 1], quat[: int(n), i : i + 1]) for i, n in enumerate(lengths) if n > scorer.window + 1]
+    return float(sum(scores) / len(scores)) if scores else float("nan")
+
+
 @dataclass
 class TaskEval:
     """Success rate of a method on a task."""
@@ -83,6 +103,8 @@ class TaskEval:
     """Body mass multiplier (out of distribution)."""
     record: Path | None = None
     """Write the first episode of environment 0 as a viewer recording (JSON) here."""
+    naturalness: bool = False
+    """Also score the motion's naturalness (eval/naturalness.py; lower is more natural)."""
 
     def run(self) -> dict:
         spec = get_task(self.task)
@@ -93,10 +115,14 @@ class TaskEval:
         running = torch.ones(self.episodes, dtype=torch.bool)
         recorder = RecordingWriter(env.sim.model, 1.0 / env.dt, f"{self.task} {self.method}") if self.record else None
         obs = env.get_observations()
+        poses, alive = [], []
         with torch.inference_mode():
             for _ in range(self.episode_steps):  # every episode runs once: to its time-out or a fall
                 if recorder is not None and running[0]:
                     recorder.add_data(env.sim.batch.get_data(0), env.markers())
+                if self.naturalness:
+                    poses.append((env.sim.body_pos.float().clone(), env.sim.body_quat.float().clone()))
+                    alive.append(running.clone())
                 obs, _r, done, _e = env.step(actor(obs))
                 running &= ~done
                 env.segments.counting &= running  # later episodes of an environment are not counted
@@ -104,9 +130,10 @@ class TaskEval:
                     break
         if recorder is not None:
             recorder.save(self.record)
+        extra = {"naturalness": naturalness_of(poses, alive, env.character)} if self.naturalness else {}
         report = {"task": self.task, "method": self.method, "success_rate": env.segments.rate, "episodes": self.episodes,
                   "trainable_params": trainable_parameters(actor), "samples_trained": samples,
-                  "physics": {"gravity_scale": self.gravity_scale, "friction_scale": self.friction_scale, "mass_scale": self.mass_scale}}
+                  "physics": {"gravity_scale": self.gravity_scale, "friction_scale": self.friction_scale, "mass_scale": self.mass_scale}} | extra
         console.print(report)
         write_json(self.json, report)
         return report

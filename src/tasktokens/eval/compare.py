@@ -1,0 +1,221 @@
+"""`tasktokens report`: the paper's comparison on this project's BFM and tasks.
+
+For every task and method it trains (or reuses cached runs in --runs), in stages so that success
+is measured at fixed sample counts, then evaluates: success (mean +- std over seeds), trainable
+parameters, samples to reach 90% of the final success, naturalness, and out-of-distribution
+success under gravity, friction and body-mass scales. Writes docs/results.md, docs/results.json
+and PNG plots. Budget flags make a small version cheap enough for CI and the full one a few hours.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import tyro
+from rich.console import Console
+
+from tasktokens.eval.bfm import SHIPPED_BFM
+from tasktokens.eval.report import write_json
+from tasktokens.eval.task import TaskEval
+from tasktokens.train.adapt import AdaptConfig, run_name
+from tasktokens.train.checkpoint import WEIGHTS
+
+console = Console(stderr=True)
+TRAINED = ("task_tokens", "task_tokens_prior", "fine_tune", "lora", "latent_policy", "ppo_scratch")
+NO_PRIOR_TASKS = ("strike", "long_jump")
+"""Tasks without hand-written goals: no prior_only / task_tokens_prior cell (as in the paper)."""
+
+
+@dataclass
+class ReportConfig:
+    """Run (or reuse) the whole comparison and write the report."""
+
+    tasks: tuple[str, ...] = ("direction", "steering", "reach", "strike", "long_jump")
+    methods: tuple[str, ...] = ("task_tokens", "task_tokens_prior", "prior_only", "ppo_scratch", "fine_tune", "latent_policy", "lora")
+    samples: int = 5_000_000
+    """Training budget per run (environment steps)."""
+    stages: int = 5
+    """Evaluations along training, at samples * k / stages."""
+    seeds: int = 3
+    """Seeds of the task_tokens and fine_tune rows (others: seeds_other)."""
+    seeds_other: int = 1
+    episodes: int = 64
+    """Evaluation episodes per measurement."""
+    episode_steps: int = 300
+    """Steps per evaluation episode (paper: 300)."""
+    num_envs: int = 512
+    """Training environments."""
+    gravity: tuple[float, ...] = (0.25, 0.4, 0.6, 0.75, 1.0, 1.15, 1.3, 1.5, 1.75, 2.0)
+    friction: tuple[float, ...] = (0.5, 0.65, 0.8, 0.95, 1.1, 1.25, 1.4, 1.55, 1.7, 1.85, 2.0)
+    mass: tuple[float, ...] = (0.5, 0.75, 1.0, 1.25, 1.5)
+    ood_episodes: int = 32
+    bfm: Path = SHIPPED_BFM
+    runs: Path = Path("runs/report")
+    """Cache of trained runs and their evaluations (reused when present)."""
+    out_md: Path = Path("docs/results.md")
+    out_json: Path = Path("docs/results.json")
+    plots_dir: Path = Path("docs/plots")
+    adapt_overrides: tyro.conf.Suppress[dict] = field(default_factory=dict)
+    """Extra AdaptConfig fields (tests use small networks)."""
+
+    def run(self) -> dict:
+        results = {"budget": {"samples": self.samples, "stages": self.stages, "seeds": self.seeds, "seeds_other": self.seeds_other,
+                              "episodes": self.episodes, "ood_episodes": self.ood_episodes},
+                   "success": {}, "success_std": {}, "curves": {}, "params": {}, "samples_to_90": {}, "naturalness": {},
+                   "ood": {"gravity": {}, "friction": {}, "mass": {}}}
+        for method in self.methods:
+            for task in self.tasks:
+                if method in ("prior_only", "task_tokens_prior") and task in NO_PRIOR_TASKS:
+                    continue
+                self._cell(results, method, task)
+        results["plots"] = self._plots(results)
+        write_json(self.out_json, results)
+        self.out_md.parent.mkdir(parents=True, exist_ok=True)
+        self.out_md.write_text(render_markdown(results, self))
+        console.print(f"wrote {self.out_md} and {self.out_json}")
+        return results
+
+    # --- one method x task cell ----------------------------------------------------------------
+    def _seeds(self, method: str) -> int:
+        return self.seeds if method in ("task_tokens", "fine_tune") else self.seeds_other
+
+    def _cell(self, results: dict, method: str, task: str) -> None:
+        finals, curves, params, nat, token = [], [], 0, [], None
+        for seed in range(self._seeds(method) if method != "prior_only" else 1):
+            curve = []
+            for stage in range(1, self.stages + 1) if method != "prior_only" else [0]:
+                rep, token = self._evaluate(method, task, seed, self.samples * stage // self.stages if stage else 0)
+                curve.append((rep["samples_trained"], rep["success_rate"]))
+                params = rep["trainable_params"]
+            finals.append(curve[-1][1])
+            nat.append(rep.get("naturalness", float("nan")))
+            curves.append(curve)
+        put = lambda key, value: results[key].setdefault(method, {}).__setitem__(task, value)  # noqa: E731
+        put("success", statistics.fmean(finals))
+        put("success_std", statistics.pstdev(finals) if len(finals) > 1 else 0.0)
+        put("curves", curves)
+        put("params", params)
+        put("samples_to_90", samples_to_90(curves))
+        put("naturalness", statistics.fmean(nat))
+        for kind, values in (("gravity", self.gravity), ("friction", self.friction), ("mass", self.mass)):
+            sweep = {str(v): self._ood(method, task, token, kind, v) for v in values}
+            results["ood"][kind].setdefault(method, {})[task] = sweep
+
+    def _run_dir(self, method: str, task: str, seed: int) -> Path:
+        trained, prior = ("task_tokens", True) if method == "task_tokens_prior" else (method, False)
+        return self.runs / run_name(task, trained, prior) / f"seed{seed}"
+
+    def _evaluate(self, method: str, task: str, seed: int, samples: int) -> tuple[dict, Path | None]:
+        """Train up to `samples` (resuming the cached run) and evaluate; both cached."""
+        if method == "prior_only":
+            return self._cached(self.runs / f"{task}_prior_only" / "eval.json", lambda: self._eval(method, task, None)), None
+        run = self._run_dir(method, task, seed)
+        cache = run / f"eval_{samples}.json"
+        if not cache.exists():
+            trained, prior = ("task_tokens", True) if method == "task_tokens_prior" else (method, False)
+            cfg = AdaptConfig(task=task, method=trained, prior=prior, samples=samples, out=run, bfm=self.bfm, num_envs=self.num_envs,
+                              seed=seed, resume=(run / WEIGHTS).exists(), **self.adapt_overrides)
+            cfg.run()
+        return self._cached(cache, lambda: self._eval(method, task, run / WEIGHTS)), run / WEIGHTS
+
+    def _eval(self, method: str, task: str, token: Path | None, **physics) -> dict:
+        return TaskEval(task=task, method=method, token=token, bfm=self.bfm, episodes=self.episodes if not physics else self.ood_episodes,
+                        episode_steps=self.episode_steps, naturalness=not physics, **physics).run()
+
+    @staticmethod
+    def _cached(path: Path, compute) -> dict:
+        if path.exists():
+            return json.loads(path.read_text())
+        report = compute()
+        write_json(path, report)
+        return report
+
+    def _ood(self, method: str, task: str, token: Path | None, kind: str, value: float) -> float:
+        name = f"{task}_prior_only" if method == "prior_only" else None
+        folder = self.runs / name if name else token.parent
+        key = {"gravity": "gravity_scale", "friction": "friction_scale", "mass": "mass_scale"}[kind]
+        rep = self._cached(folder / f"ood_{kind}_{value}.json", lambda: self._eval(method, task, token, **{key: value}))
+        return rep["success_rate"]
+
+    # --- plots ---------------------------------------------------------------------------------
+    def _plots(self, results: dict) -> list[str]:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        self.plots_dir.mkdir(parents=True, exist_ok=True)
+        paths = []
+        fig, axes = plt.subplots(1, len(self.tasks), figsize=(4 * len(self.tasks), 3.2), squeeze=False)
+        for ax, task in zip(axes[0], self.tasks, strict=True):
+            for method, per_task in results["curves"].items():
+                if task in per_task:
+                    xs, ys = mean_curve(per_task[task])
+                    ax.plot(xs, ys, marker="o", label=method)
+            ax.set_title(task)
+            ax.set_xlabel("samples")
+            ax.set_ylim(-0.02, 1.02)
+        axes[0][0].set_ylabel("success")
+        axes[0][-1].legend(fontsize=7)
+        fig.tight_layout()
+        paths.append(self._save(fig, "convergence.png"))
+        for kind in ("gravity", "friction", "mass"):
+            fig, axes = plt.subplots(1, len(self.tasks), figsize=(4 * len(self.tasks), 3.2), squeeze=False)
+            for ax, task in zip(axes[0], self.tasks, strict=True):
+                for method, per_task in results["ood"][kind].items():
+                    if task in per_task:
+                        pts = sorted((float(k), v) for k, v in per_task[task].items())
+                        ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=method)
+                ax.set_title(f"{task}: {kind} scale")
+                ax.set_ylim(-0.02, 1.02)
+            axes[0][0].set_ylabel("success")
+            axes[0][-1].legend(fontsize=7)
+            fig.tight_layout()
+            paths.append(self._save(fig, f"ood_{kind}.png"))
+        plt.close("all")
+        return paths
+
+    def _save(self, fig, name: str) -> str:
+        path = self.plots_dir / name
+        fig.savefig(path, dpi=90)
+        return str(path)
+
+
+def mean_curve(curves: list[list[tuple[int, float]]]) -> tuple[list[int], list[float]]:
+    """Mean success over seeds at each evaluated sample count."""
+    xs = [x for x, _ in curves[0]]
+    return xs, [statistics.fmean(c[i][1] for c in curves) for i in range(len(xs))]
+
+
+def samples_to_90(curves: list[list[tuple[int, float]]]) -> int | None:
+    """First evaluated sample count whose mean success reaches 90% of the final mean success."""
+    xs, ys = mean_curve(curves)
+    if not ys or ys[-1] <= 0:
+        return None
+    return next(x for x, y in zip(xs, ys, strict=True) if y >= 0.9 * ys[-1])
+
+
+def render_markdown(results: dict, cfg: ReportConfig) -> str:
+    """docs/results.md: the tables and the plots."""
+    b = results["budget"]
+    lines = ["# Results: Task Tokens against baselines", "",
+             f"Generated by `tasktokens report` with budget: {b['samples']:,} samples per run in {b['stages']} stages, "
+             f"{b['seeds']} seeds for task_tokens and fine_tune ({b['seeds_other']} otherwise), {b['episodes']} evaluation episodes, "
+             f"{b['ood_episodes']} per out-of-distribution point. BFM: `{cfg.bfm}`.", "",
+             "## Success (mean +- std over seeds)", "", "| method | " + " | ".join(cfg.tasks) + " | params | samples to 90% |",
+             "| --- | " + " | ".join("---" for _ in cfg.tasks) + " | --- | --- |"]
+    for method, per_task in results["success"].items():
+        cells = [f"{per_task[t]:.2f} +- {results['success_std'][method][t]:.2f}" if t in per_task else "-" for t in cfg.tasks]
+        params = max(results["params"][method].values())
+        s90 = ", ".join(f"{t}: {v:,}" if v is not None else f"{t}: -" for t, v in results["samples_to_90"][method].items())
+        lines.append(f"| {method} | " + " | ".join(cells) + f" | {params:,} | {s90} |")
+    lines += ["", "## Naturalness (nearest-neighbour distance to the motion data; lower is more natural)", "",
+              "| method | " + " | ".join(cfg.tasks) + " |", "| --- | " + " | ".join("---" for _ in cfg.tasks) + " |"]
+    for method, per_task in results["naturalness"].items():
+        lines.append(f"| {method} | " + " | ".join(f"{per_task[t]:.2f}" if t in per_task else "-" for t in cfg.tasks) + " |")
+    lines += ["", "## Plots", ""] + [f"![{Path(p).stem}]({Path(p).relative_to(cfg.out_md.parent) if Path(p).is_relative_to(cfg.out_md.parent) else p})"
+                                     for p in results["plots"]]
+    return "\n".join(lines) + "\n"

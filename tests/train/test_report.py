@@ -1,0 +1,34 @@
+"""`tasktokens report` at a CI-sized budget: every requested cell, the keys, the plots, the cache."""
+
+import json
+
+from tasktokens.algos.ppo import PPOConfig
+from tasktokens.eval.compare import ReportConfig, samples_to_90
+
+
+def test_samples_to_90():
+    curves = [[(10, 0.1), (20, 0.85), (30, 1.0)], [(10, 0.3), (20, 0.95), (30, 0.9)]]
+    assert samples_to_90(curves) == 20  # means 0.2, 0.9, 0.95: 0.9 >= 0.9 * 0.95
+    assert samples_to_90([[(10, 0.0), (20, 0.0)]]) is None
+
+
+def test_small_report(tmp_path, tiny_bfm):
+    cfg = ReportConfig(tasks=("reach", "strike"), methods=("task_tokens", "prior_only", "ppo_scratch"), samples=32, stages=2, seeds=1,
+                       episodes=2, episode_steps=20, num_envs=4, gravity=(0.5, 1.0), friction=(1.0,), mass=(1.0,), ood_episodes=2,
+                       bfm=tiny_bfm, runs=tmp_path / "runs", out_md=tmp_path / "results.md", out_json=tmp_path / "results.json",
+                       plots_dir=tmp_path / "plots",
+                       adapt_overrides=dict(encoder_hidden=(32,), critic_hidden=(32,), torch_threads=1,
+                                            ppo=PPOConfig(steps_per_env=4, mini_batches=2, learning_epochs=1)))
+    results = cfg.run()
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert set(saved) >= {"success", "params", "samples_to_90", "ood", "naturalness", "plots"}
+    assert set(saved["success"]["task_tokens"]) == {"reach", "strike"}
+    assert set(saved["success"]["prior_only"]) == {"reach"}  # no hand-written goals for strike
+    assert saved["params"]["prior_only"]["reach"] == 0 and saved["params"]["ppo_scratch"]["reach"] > 0
+    assert [x for x, _ in saved["curves"]["task_tokens"]["reach"][0]] == [16, 32]
+    assert set(saved["ood"]["gravity"]["task_tokens"]["reach"]) == {"0.5", "1.0"}
+    assert all((tmp_path / "plots" / f).exists() for f in ("convergence.png", "ood_gravity.png", "ood_friction.png", "ood_mass.png"))
+    md = (tmp_path / "results.md").read_text()
+    assert "| task_tokens |" in md and "32 samples per run" in md
+    again = cfg.run()  # everything cached: same numbers without training
+    assert again["success"] == results["success"]
