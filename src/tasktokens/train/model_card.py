@@ -77,7 +77,7 @@ def ship(cfg: Ship) -> Path:
         f"# {cfg.title}",
         "",
         f"- Character: `{char.name}` ({char.metadata.get('source', '')}); checkpoint `{WEIGHTS}` ({size_mb:.1f} MB), resolved config `{CONFIG}`.",
-        f"- Trained for {meta.get('samples', 0):,} environment steps ({meta.get('iteration', 0)} PPO iterations) in "
+        f"- Trained for {meta.get('samples', 0):,} environment steps ({meta.get('iteration', 0)} training iterations) in "
         f"{meta.get('wall_seconds', 0) / 3600:.2f} h of wall time on {_machine()}.",
         f"- Data: {len(clips)} clips; licences: {'; '.join(licences)}.",
     ]
