@@ -21,6 +21,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--iterations", type=int, default=5)
     parser.add_argument("--num-envs", type=int, default=1024)
+    parser.add_argument("--rollout-threads", type=int, default=1, help="torch threads while the simulator runs (the runner uses 1)")
     args = parser.parse_args()
     torch.set_num_threads(2)
     env = TrackingEnv(TrackingConfig(num_envs=args.num_envs))
@@ -41,7 +42,7 @@ def main() -> None:
         if it == 1:  # first iteration is warm-up
             timers = dict.fromkeys(timers, 0.0)
             samples, start = 0, time.perf_counter()
-        torch.set_num_threads(1)  # as the runner: one torch thread while MuJoCo steps
+        torch.set_num_threads(args.rollout_threads)  # the runner: one torch thread while MuJoCo steps
         with torch.inference_mode():
             for _ in range(ppo.steps_per_env):
                 t0 = time.perf_counter()
