@@ -161,9 +161,6 @@ class TaskEnv:
         """World vectors (N, 3) in the root heading frame."""
         return rot.quat_rotate(rot.heading_quat_inverse(self.root_quat), v_w)
 
-    def uniform(self, low: float, high: float, n: int) -> Tensor:
-        return low + (high - low) * torch.rand(n, generator=self.gen)
-
     # --- episodes ----------------------------------------------------------------------------
     def reset_envs(self, ids: Tensor) -> None:
         """Start from a random locomotion reference state and draw new commands."""
