@@ -112,18 +112,25 @@ def raw_rate(m: mujoco.MjModel, nsim: int, threads: int, seconds: float) -> floa
     return round(steps * nsim / (time.perf_counter() - start))
 
 
+def _standing_batch(m, nsim: int, threads: int):
+    """A persistent batch with every simulation standing (pelvis at 0.9 m); its bound ctrl, qpos
+    and time arrays and the standing qpos."""
+    batch = mujoco.batch.Batch(m, nsim, nthread=threads, persistent=True)
+    ctrl, qpos, t = batch.bind("ctrl"), batch.bind("qpos"), batch.bind("time")
+    q0 = m.qpos0.copy()
+    q0[2] = 0.9
+    qpos[:] = q0
+    batch.forward()
+    return batch, ctrl, qpos, t, q0
+
+
 def armature_stability(nsim: int, control_steps: int, threads: int) -> None:
     """Random PD targets within +-1 rad (as the speed test), with the shipped armature and without."""
     for label, keep in (("armature kp*dt^2", True), ("no armature", False)):
         m = HUMANOID3D.model()
         if not keep:
             m.dof_armature[:] = 0
-        batch = mujoco.batch.Batch(m, nsim, nthread=threads, persistent=True)
-        ctrl, qpos, t = batch.bind("ctrl"), batch.bind("qpos"), batch.bind("time")
-        q0 = m.qpos0.copy()
-        q0[2] = 0.9
-        qpos[:] = q0
-        batch.forward()
+        batch, ctrl, qpos, t, q0 = _standing_batch(m, nsim, threads)
         rng = np.random.default_rng(0)
         unstable = 0
         for _ in range(control_steps):
@@ -149,12 +156,7 @@ def clamp_instability(nsim: int, control_steps: int, threads: int, reset_falls: 
     ball_cols = np.array(ball_cols)  # (8, 3)
     offset, scale = HUMANOID3D.action_offset_scale
     for label, clamp in (("no clamp", None), ("0.9*pi = 2.83 rad", 2.83), ("2.5 rad", 2.5)):
-        batch = mujoco.batch.Batch(m, nsim, nthread=threads, persistent=True)
-        ctrl, qpos, t = batch.bind("ctrl"), batch.bind("qpos"), batch.bind("time")
-        q0 = m.qpos0.copy()
-        q0[2] = 0.9
-        qpos[:] = q0
-        batch.forward()
+        batch, ctrl, qpos, t, q0 = _standing_batch(m, nsim, threads)
         rng = np.random.default_rng(0)
         unstable = 0
         for _ in range(control_steps):
