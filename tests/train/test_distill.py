@@ -47,6 +47,14 @@ def test_short_run_saves_a_loadable_bfm(tmp_path, teacher):
     assert any(k.startswith("bfm.prior_transformer") for k in tensors)
 
 
+def test_motions_override_the_teachers_clips(tmp_path, teacher):
+    run = _distill(tmp_path, teacher, 32)
+    run.motions = (CLIP.parent / "humanoid3d_run.txt",)  # the teacher was trained on walk only
+    run.run()
+    _tensors, meta = load_weights(tmp_path / WEIGHTS, HUMANOID3D)
+    assert meta["skills"] == ["run"]
+
+
 def test_student_learns_the_teacher_labels(tmp_path, teacher):
     cfg = _distill(tmp_path, teacher, 32)
     cfg.runner = RunnerConfig(max_samples=0)

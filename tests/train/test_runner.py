@@ -1,6 +1,7 @@
 """Training runs: checkpoints, resume from the same iteration and optimizer state, wrong character."""
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 import torch
@@ -131,3 +132,15 @@ def test_training_state_round_trip_without_pickles(tmp_path):
     fresh.load_state_dict(back["optimizer"])
     assert fresh.param_groups[0]["lr"] == 1e-3
     assert torch.equal(fresh.state_dict()["state"][1]["exp_avg_sq"], opt.state_dict()["state"][1]["exp_avg_sq"])
+
+
+def test_saved_paths_inside_the_repo_stay_valid_in_another_clone(tmp_path, monkeypatch):
+    from tasktokens.train.checkpoint import REPO_ROOT, repo_relative, resolve_saved_path
+
+    shipped = REPO_ROOT / "checkpoints" / "tracker" / "checkpoint.safetensors"
+    assert repo_relative(shipped) == "checkpoints/tracker/checkpoint.safetensors"
+    assert repo_relative(tmp_path / "run") == str(tmp_path / "run")  # outside the repo: unchanged
+    monkeypatch.chdir(tmp_path)  # relative paths that do not exist here resolve against the repo
+    assert resolve_saved_path("checkpoints/tracker/checkpoint.safetensors") == shipped
+    (tmp_path / "mine.safetensors").write_bytes(b"")
+    assert resolve_saved_path("mine.safetensors") == Path("mine.safetensors")

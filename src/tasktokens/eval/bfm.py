@@ -24,10 +24,11 @@ from tasktokens.eval.tracker import TrackerEval, load_tracker
 from tasktokens.motion.labels import is_locomotion
 from tasktokens.motion.motion_lib import MotionLib, default_motion_paths
 from tasktokens.tasks.tracking import TrackingEnv
+from tasktokens.train.checkpoint import REPO_ROOT, resolve_saved_path
 from tasktokens.train.distill import load_bfm, reference_goals
 
 console = Console(stderr=True)
-SHIPPED_BFM = Path(__file__).resolve().parents[3] / "checkpoints" / "bfm" / "checkpoint.safetensors"
+SHIPPED_BFM = REPO_ROOT / "checkpoints" / "bfm" / "checkpoint.safetensors"
 FAR_STEPS = 30
 
 
@@ -68,7 +69,7 @@ class BFMEval:
     def run(self) -> dict:
         char = get_character(self.character)
         bfm, meta = load_bfm(self.checkpoint, char)
-        teacher = Path(meta["config"]["teacher"])
+        teacher = resolve_saved_path(meta["config"]["teacher"])
         lib = MotionLib.from_paths(self.motions or default_motion_paths(), char)
         teacher_report = TrackerEval(motions=self.motions, episodes=self.episodes, checkpoint=teacher, num_envs=self.num_envs,
                                      seed=self.seed, character=self.character).run()

@@ -26,12 +26,12 @@ from tasktokens.motion.motion_lib import MotionLib, default_motion_paths
 from tasktokens.tasks import get_task
 from tasktokens.tasks.base import TaskEnvConfig
 from tasktokens.train.adapt import AdaptConfig, build_actor, needs_bfm, run_name
-from tasktokens.train.checkpoint import from_jsonable, load_weights
+from tasktokens.train.checkpoint import REPO_ROOT, from_jsonable, load_weights
 from tasktokens.train.distill import load_bfm
 from tasktokens.viz.recording import RecordingWriter
 
 console = Console(stderr=True)
-SHIPPED_TOKENS = Path(__file__).resolve().parents[3] / "checkpoints" / "tokens"
+SHIPPED_TOKENS = REPO_ROOT / "checkpoints" / "tokens"
 Method = Literal["task_tokens", "task_tokens_prior", "prior_only", "fine_tune", "lora", "ppo_scratch", "latent_policy"]
 
 

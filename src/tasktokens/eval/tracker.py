@@ -22,10 +22,10 @@ from tasktokens.eval.report import write_json
 from tasktokens.motion.labels import is_locomotion
 from tasktokens.motion.motion_lib import MotionLib, default_motion_paths
 from tasktokens.tasks.tracking import TrackingConfig, TrackingEnv
-from tasktokens.train.checkpoint import from_jsonable, load_weights
+from tasktokens.train.checkpoint import REPO_ROOT, from_jsonable, load_weights
 
 console = Console(stderr=True)
-SHIPPED_TRACKER = Path(__file__).resolve().parents[3] / "checkpoints" / "tracker" / "checkpoint.safetensors"
+SHIPPED_TRACKER = REPO_ROOT / "checkpoints" / "tracker" / "checkpoint.safetensors"
 def load_tracker(checkpoint: Path, character_name: str = "humanoid3d"):
     """(actor MLPModel in eval mode, TrackerTrainConfig) from a tracker checkpoint."""
     from tasktokens.train.tracker import TrackerTrainConfig

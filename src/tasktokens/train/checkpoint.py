@@ -27,6 +27,25 @@ class CheckpointError(ValueError):
     """A checkpoint that cannot be used; the message names the file and the fix."""
 
 
+REPO_ROOT = Path(__file__).resolve().parents[3]
+"""The repository root: shipped checkpoints live under it."""
+
+
+def repo_relative(path: Path) -> str:
+    """A path inside the repository as relative to its root (so saved configs stay valid in
+    another clone), any other path unchanged."""
+    p = Path(path)
+    if p.is_absolute() and p.is_relative_to(REPO_ROOT):
+        return str(p.relative_to(REPO_ROOT))
+    return str(p)
+
+
+def resolve_saved_path(path: str | Path) -> Path:
+    """A path read from a saved config: as given if it exists, else relative to the repository root."""
+    p = Path(path)
+    return p if p.is_absolute() or p.exists() else REPO_ROOT / p
+
+
 def to_jsonable(obj):
     """Dataclass configs (nested, with Paths and tuples) as plain JSON values."""
     if dataclasses.is_dataclass(obj):
@@ -36,7 +55,7 @@ def to_jsonable(obj):
     if isinstance(obj, (list, tuple)):
         return [to_jsonable(v) for v in obj]
     if isinstance(obj, Path):
-        return str(obj)
+        return repo_relative(obj)
     return obj
 
 

@@ -96,6 +96,9 @@ class DistillConfig:
     """Continue the run in --out from its last checkpoint."""
     teacher: Path = SHIPPED_TRACKER
     """Tracker checkpoint (the teacher)."""
+    motions: tuple[Path, ...] = ()
+    """Clips (files or folders) to distil on; default: the teacher's clips. Leaving out clips the
+    teacher cannot track keeps its wrong labels out of the student."""
     bfm: BFMConfig = field(default_factory=BFMConfig)
     masks: GoalMaskConfig = field(default_factory=GoalMaskConfig)
     num_envs: int = 512
@@ -114,7 +117,8 @@ class DistillConfig:
         torch.set_num_threads(self.torch_threads)
         torch.manual_seed(self.runner.seed)
         tensors, teacher_cfg = load_tracker(self.teacher)
-        env_cfg = dataclasses.replace(teacher_cfg.env, num_envs=self.num_envs, curriculum_samples=0)
+        motions = self.motions or teacher_cfg.env.motions
+        env_cfg = dataclasses.replace(teacher_cfg.env, num_envs=self.num_envs, curriculum_samples=0, motions=motions)
         env = TrackingEnv(env_cfg)
         teacher = build_actor(tensors, teacher_cfg, env.get_observations(), env.num_actions)
         runner = DistillRunner(env, teacher, self)
