@@ -10,9 +10,10 @@ from tasktokens.train.checkpoint import WEIGHTS, CheckpointError, load_weights
 from tasktokens.train.distill import load_bfm
 
 
-def _adapt(tmp_path, bfm, task="direction", prior=False, samples=32, method="task_tokens"):
+def _adapt(tmp_path, bfm, task="direction", prior=False, samples=32, method="task_tokens", eval_episodes=0):
     return AdaptConfig(task=task, method=method, prior=prior, samples=samples, out=tmp_path, bfm=bfm, num_envs=4, encoder_hidden=(32,),
-                       critic_hidden=(32,), ppo=PPOConfig(steps_per_env=4, mini_batches=2, learning_epochs=1, schedule="fixed"), torch_threads=1)
+                       critic_hidden=(32,), ppo=PPOConfig(steps_per_env=4, mini_batches=2, learning_epochs=1, schedule="fixed"), torch_threads=1,
+                       eval_episodes=eval_episodes, video=eval_episodes > 0)
 
 
 @pytest.mark.parametrize("task,prior", [("direction", False), ("steering", True), ("reach", True)])
@@ -25,6 +26,16 @@ def test_adapt_trains_and_saves_only_the_token(tmp_path, tiny_bfm, task, prior):
     bfm, _ = load_bfm(tiny_bfm, HUMANOID3D)
     for k, v in bfm.state_dict().items():  # the BFM on disk and in the policy are the same
         assert torch.equal(v, runner.alg.actor.bfm.state_dict()[k])
+
+
+def test_adapt_ends_with_an_evaluation_and_a_video(tmp_path, tiny_bfm):
+    import json
+
+    _adapt(tmp_path, tiny_bfm, "steering", prior=True, eval_episodes=2).run()
+    report = json.loads((tmp_path / "eval.json").read_text())
+    assert report["task"] == "steering" and report["method"] == "task_tokens_prior" and report["episodes"] == 2
+    assert report["samples_trained"] == 32
+    assert (tmp_path / "video.mp4").stat().st_size > 1000
 
 
 def test_missing_bfm_is_a_clear_error(tmp_path):

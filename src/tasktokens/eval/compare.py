@@ -117,7 +117,7 @@ class ReportConfig:
         if not cache.exists():
             trained, prior = ("task_tokens", True) if method == "task_tokens_prior" else (method, False)
             cfg = AdaptConfig(task=task, method=trained, prior=prior, samples=samples, out=run, bfm=self.bfm, num_envs=self.num_envs,
-                              seed=seed, resume=(run / WEIGHTS).exists(), **self.adapt_overrides)
+                              seed=seed, resume=(run / WEIGHTS).exists(), eval_episodes=0, video=False, **self.adapt_overrides)
             cfg.run()
         return self._cached(cache, lambda: self._eval(method, task, run / WEIGHTS)), run / WEIGHTS
 

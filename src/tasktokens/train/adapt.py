@@ -19,7 +19,7 @@ from tasktokens.models.baselines import LatentActor, add_lora, load_saved_state,
 from tasktokens.models.task_tokens import TaskEncoder, TaskTokenActor
 from tasktokens.tasks import get_task
 from tasktokens.tasks.base import TaskEnvConfig
-from tasktokens.train.checkpoint import CheckpointError
+from tasktokens.train.checkpoint import WEIGHTS, CheckpointError
 from tasktokens.train.distill import load_bfm
 from tasktokens.train.runner import Runner, RunnerConfig
 
@@ -56,6 +56,11 @@ class AdaptConfig:
     update through the transformer dominates CPU time)."""
     seed: int = 0
     torch_threads: int = 2
+    eval_episodes: int = 64
+    """After training, evaluate the policy deterministically (as `tasktokens eval task` does) and
+    write eval.json in the run folder; 0 skips it."""
+    video: bool = True
+    """After training, write video.mp4 (300 steps of the policy) in the run folder."""
 
     def run_folder(self) -> Path:
         return self.out or Path("runs/tokens") / run_name(self.task, self.method, self.prior)
@@ -67,7 +72,19 @@ class AdaptConfig:
         if self.resume:
             runner.resume()
         runner.learn()
+        self.evaluate(self.run_folder() / WEIGHTS)
         return runner
+
+    def evaluate(self, weights: Path) -> None:
+        """The after-training evaluation and video asked for by eval_episodes and video."""
+        from tasktokens.eval.task import PlayTask, TaskEval
+
+        method = "task_tokens_prior" if self.method == "task_tokens" and self.prior else self.method
+        folder = weights.parent
+        if self.eval_episodes > 0:
+            TaskEval(task=self.task, method=method, token=weights, bfm=self.bfm, episodes=self.eval_episodes, json=folder / "eval.json").run()
+        if self.video:
+            PlayTask(task=self.task, method=method, token=weights, bfm=self.bfm, out=folder / "video.mp4").run()
 
 
 def run_name(task: str, method: str, prior: bool) -> str:
