@@ -121,3 +121,34 @@ def test_goal_frame_in_heading_frame_by_hand():
     assert torch.allclose(frame[0, 0, 3:], torch.tensor([1.0, 0, 0, 0, 0, 1.0]), atol=1e-6)  # same rotation as the heading
     assert torch.allclose(frame[0, 1, :3], torch.tensor([1.5, 0.0, 0.9]), atol=1e-6)
     assert torch.allclose(frame[0, 1, 3:5], torch.tensor([1.0, 0.0]), atol=1e-6)
+
+
+def _fit_posterior_only_labels(beta: float, steps: int = 300) -> tuple[float, float]:
+    """Train a small BFM on labels that depend only on the posterior's input (the future reference),
+    at the scale of normalised teacher actions; returns (MSE with z = mu_posterior, label variance)."""
+    torch.manual_seed(0)
+    model = BFM(BFMConfig(d_model=32, num_layers=1, num_heads=2, latent_dim=32, decoder_hidden=(64,), posterior_hidden=(64,)), P, E, POST, NU)
+    w = torch.randn(POST, NU) / math.sqrt(POST)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    for _ in range(steps):
+        proprio, post = torch.randn(256, P), torch.randn(256, POST)
+        loss, _ = distillation_loss(model, proprio, _goals(256), post, 0.2 * torch.tanh(post @ w), beta)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    proprio, post = torch.randn(1024, P), torch.randn(1024, POST)
+    labels = 0.2 * torch.tanh(post @ w)
+    with torch.no_grad():
+        mse = (model.decode(proprio, model.posterior_params(proprio, post)[0]) - labels).pow(2).mean()
+    return float(mse), float(labels.var())
+
+
+def test_default_beta_keeps_information_in_the_latent():
+    """Posterior collapse check: with the default beta the decoder learns what only z can tell it;
+    with a large beta the KL term wins and z carries nothing (MSE stays at the label variance)."""
+    from tasktokens.train.distill import DistillConfig
+
+    mse, var = _fit_posterior_only_labels(DistillConfig().beta)
+    assert mse < 0.3 * var
+    mse_collapsed, _ = _fit_posterior_only_labels(1.0)
+    assert mse_collapsed > 0.8 * var
