@@ -24,3 +24,16 @@ def test_ship_writes_checkpoint_config_and_card(tmp_path):
     assert "MIT (DeepMimic)" in text and "BY-NC" not in text
     assert "| humanoid3d_walk | 0.75 | 40 | 4 |" in text
     assert "tasktokens eval tracker --episodes 4" in text
+    assert "Data: 1 clips" in text  # the tracker's env names one clip
+
+
+def test_card_of_a_distilled_bfm_lists_its_own_clips(tmp_path, teacher):
+    from tests.train.conftest import _distill
+    from tests.train.test_runner import CLIP
+
+    run = _distill(tmp_path / "run", teacher, 32)
+    run.motions = (CLIP.parent / "humanoid3d_run.txt", CLIP.parent / "humanoid3d_jog.txt")
+    run.run()
+    (tmp_path / "eval.json").write_text(json.dumps({"full_goal_success": 0.5}))
+    text = Ship(run_dir=tmp_path / "run", out=tmp_path / "shipped", eval_json=tmp_path / "eval.json", eval_command="e").run().read_text()
+    assert "Data: 2 clips" in text and "humanoid3d_run" in text and "humanoid3d_walk" not in text

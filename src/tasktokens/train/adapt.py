@@ -37,8 +37,9 @@ class AdaptConfig:
     """latent_policy: weight of mean ||z - mu_prior||^2 in the loss."""
     prior: bool = False
     """Add the task's hand-written goals beside the learned token (hybrid control)."""
-    samples: int = 5_000_000
-    """Environment steps to train for."""
+    samples: int = 2_500_000
+    """Environment steps to train for (the default takes about 14 minutes on a 2-core CPU at
+    ~3,000 samples/s: the README's main job)."""
     out: Path | None = None
     """Run folder (default: runs/tokens/<run_name>)."""
     resume: bool = False

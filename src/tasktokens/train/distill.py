@@ -106,7 +106,9 @@ class DistillConfig:
     steps_per_env: int = 16
     """Steps collected per iteration."""
     epochs: int = 2
-    mini_batches: int = 4
+    mini_batches: int = 16
+    """Mini-batches per epoch: 16 gives 4x the gradient steps of 4 for about 15% more update time
+    (the distillation is limited by gradient steps, not by data)."""
     learning_rate: float = 3e-4
     beta: float = 1e-4
     """Weight of KL(posterior || prior). Small because the action MSE is small in the normalised

@@ -69,7 +69,8 @@ def ship(cfg: Ship) -> Path:
     from tasktokens.motion.clip import find_clip_files
     from tasktokens.motion.motion_lib import default_motion_paths
 
-    motions = meta["config"].get("env", {}).get("motions") or [str(p) for p in default_motion_paths()]
+    config = meta["config"]  # a distillation names its clips at the top, a tracker in its env
+    motions = config.get("motions") or config.get("env", {}).get("motions") or [str(p) for p in default_motion_paths()]
     clips = find_clip_files(motions)
     licences = sorted({licence_of(str(c)) for c in clips})
     size_mb = (cfg.out / WEIGHTS).stat().st_size / 1e6
