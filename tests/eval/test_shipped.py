@@ -27,7 +27,7 @@ def test_shipped_bfm_follows_full_goals_on_walk_and_its_actions_depend_on_the_go
     # no posterior collapse: the prior's z carries the goals into the action
     bfm, _meta = load_bfm(SHIPPED_BFM, HUMANOID3D)
     z = torch.randn(64, bfm.cfg.latent_dim)
-    proprio = torch.zeros(64, bfm.proprio_norm._mean.shape[-1]) + bfm.proprio_norm._mean
+    proprio = bfm.proprio_norm._mean.expand(64, -1)  # the mean state
     with torch.no_grad():
         spread = (bfm.decode(proprio, z) - bfm.decode(proprio, torch.zeros_like(z))).pow(2).mean()
     assert spread > 1e-3

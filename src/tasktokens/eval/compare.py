@@ -20,7 +20,7 @@ from rich.console import Console
 from tasktokens.eval.bfm import SHIPPED_BFM
 from tasktokens.eval.report import write_json
 from tasktokens.eval.task import TaskEval
-from tasktokens.train.adapt import AdaptConfig, run_name
+from tasktokens.train.adapt import AdaptConfig, run_name, split_method
 from tasktokens.train.checkpoint import WEIGHTS
 
 console = Console(stderr=True)
@@ -105,7 +105,7 @@ class ReportConfig:
             results["ood"][kind].setdefault(method, {})[task] = sweep
 
     def _run_dir(self, method: str, task: str, seed: int) -> Path:
-        trained, prior = ("task_tokens", True) if method == "task_tokens_prior" else (method, False)
+        trained, prior = split_method(method)
         return self.runs / run_name(task, trained, prior) / f"seed{seed}"
 
     def _evaluate(self, method: str, task: str, seed: int, samples: int) -> tuple[dict, Path | None]:
@@ -115,7 +115,7 @@ class ReportConfig:
         run = self._run_dir(method, task, seed)
         cache = run / f"eval_{samples}.json"
         if not cache.exists():
-            trained, prior = ("task_tokens", True) if method == "task_tokens_prior" else (method, False)
+            trained, prior = split_method(method)
             cfg = AdaptConfig(task=task, method=trained, prior=prior, samples=samples, out=run, bfm=self.bfm, num_envs=self.num_envs,
                               seed=seed, resume=(run / WEIGHTS).exists(), eval_episodes=0, video=False, **self.adapt_overrides)
             cfg.run()

@@ -25,7 +25,7 @@ from tasktokens.models.task_tokens import TaskTokenActor, trainable_parameters
 from tasktokens.motion.motion_lib import MotionLib, default_motion_paths
 from tasktokens.tasks import get_task
 from tasktokens.tasks.base import TaskEnvConfig
-from tasktokens.train.adapt import AdaptConfig, build_actor, needs_bfm, run_name
+from tasktokens.train.adapt import AdaptConfig, build_actor, needs_bfm, run_name, split_method
 from tasktokens.train.checkpoint import REPO_ROOT, from_jsonable, load_weights
 from tasktokens.train.distill import load_bfm
 from tasktokens.viz.recording import RecordingWriter
@@ -46,7 +46,7 @@ def load_policy(task: str, method: Method, token: Path | None, bfm_path: Path, e
         frames = bfm.cfg.num_goal_frames
         prior_fn = env.prior_fn(frames, len(env.character.conditionable_bodies) + 1)
         return TaskTokenActor(env.get_observations(), bfm, None, prior_fn).eval(), 0
-    trained, prior = ("task_tokens", True) if method == "task_tokens_prior" else (method, False)
+    trained, prior = split_method(method)
     path = token or shipped_token(task, trained, prior)
     tensors, meta = load_weights(path, env.character)
     cfg = from_jsonable(AdaptConfig, meta["config"])

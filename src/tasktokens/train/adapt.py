@@ -80,12 +80,22 @@ class AdaptConfig:
         """The after-training evaluation and video asked for by eval_episodes and video."""
         from tasktokens.eval.task import PlayTask, TaskEval
 
-        method = "task_tokens_prior" if self.method == "task_tokens" and self.prior else self.method
+        method = method_name(self.method, self.prior)
         folder = weights.parent
         if self.eval_episodes > 0:
             TaskEval(task=self.task, method=method, token=weights, bfm=self.bfm, episodes=self.eval_episodes, json=folder / "eval.json").run()
         if self.video:
             PlayTask(task=self.task, method=method, token=weights, bfm=self.bfm, out=folder / "video.mp4").run()
+
+
+def method_name(trained: str, prior: bool) -> str:
+    """Evaluation method name of what `adapt` trained: a token with the prior is task_tokens_prior."""
+    return "task_tokens_prior" if trained == "task_tokens" and prior else trained
+
+
+def split_method(method: str) -> tuple[str, bool]:
+    """(what `adapt` trains, whether the prior is on) of an evaluation method name."""
+    return ("task_tokens", True) if method == "task_tokens_prior" else (method, False)
 
 
 def run_name(task: str, method: str, prior: bool) -> str:
