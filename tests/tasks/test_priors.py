@@ -1,26 +1,40 @@
 """Hand-written priors put the task command into the right goal channels."""
 
+import math
+
+import pytest
 import torch
 
 from tasktokens.envs.goals import TRANS
 from tasktokens.tasks.priors import PELVIS_HEIGHT, direction_prior, reach_prior, steering_prior
 
 
-def test_direction_prior_sets_velocity_heading_and_height_of_the_root():
-    task = torch.tensor([[0.0, 1.0, 2.0]])  # go left at 2 m/s (heading frame)
+def test_direction_prior_fills_every_goal_frame_with_a_turn_limited_root_goal():
+    task = torch.tensor([[0.0, 1.0, 2.0]])  # go left (+90 deg) at 2 m/s (heading frame)
     goals = direction_prior(4, 7, 1 / 30)(torch.zeros(1, 223), task)
-    root = goals.frames[0, 0, 6]
-    assert torch.allclose(root[:3], torch.tensor([0.0, 2.0, PELVIS_HEIGHT]))
-    assert torch.allclose(root[TRANS : TRANS + 2], torch.tensor([0.0, 1.0]))
-    assert root[-2:].tolist() == [1.0, 1.0]
-    assert goals.visible()[0].tolist() == [True, False, False, False]  # only the first goal token
-    assert goals.frames[0, 0, :6].abs().sum() == 0  # no body constrained
+    assert goals.visible()[0].tolist() == [True, True, True, True]  # like distillation: all near frames (+ far)
+    assert torch.allclose(goals.times[0], torch.tensor([1 / 30, 2 / 30, 4 / 30, 1.0]))
+    root = goals.frames[0, :, 6]  # (F, W)
+    # near frames turn at TURN_RATE = 2 rad/s: 2/30, 4/30, 8/30 rad; the far frame (1 s) reaches 90 deg
+    heading = torch.tensor([2 / 30, 4 / 30, 8 / 30, torch.pi / 2])
+    assert torch.allclose(root[:, TRANS], torch.cos(heading), atol=1e-6) and torch.allclose(root[:, TRANS + 1], torch.sin(heading), atol=1e-6)
+    assert torch.allclose(root[:, :2], 2.0 * torch.stack([torch.cos(heading), torch.sin(heading)], dim=-1), atol=1e-6)
+    assert torch.allclose(root[:, 2], torch.full((4,), PELVIS_HEIGHT))
+    assert (root[:, -2:] == 1).all()
+    assert goals.frames[0, :, :6].abs().sum() == 0  # no body constrained
 
 
-def test_steering_prior_heading_is_the_facing_command():
+def test_steering_prior_keeps_the_velocity_and_turns_toward_the_facing_command():
     task = torch.tensor([[1.0, 0.0, 1.5, 0.0, -1.0]])  # go forward, face right
-    root = steering_prior(4, 7, 1 / 30)(torch.zeros(1, 223), task).frames[0, 0, 6]
-    assert torch.allclose(root[:2], torch.tensor([1.5, 0.0])) and torch.allclose(root[TRANS : TRANS + 2], torch.tensor([0.0, -1.0]))
+    root = steering_prior(4, 7, 1 / 30)(torch.zeros(1, 223), task).frames[0, :, 6]
+    assert torch.allclose(root[:, :2], torch.tensor([1.5, 0.0]).expand(4, 2))
+    assert torch.allclose(root[0, TRANS : TRANS + 2], torch.tensor([math.cos(2 / 30), -math.sin(2 / 30)]))
+    assert torch.allclose(root[3, TRANS : TRANS + 2], torch.tensor([0.0, -1.0]), atol=1e-6)
+
+
+def test_priors_refuse_a_bfm_with_more_near_frames_than_they_know():
+    with pytest.raises(ValueError, match="near goal frames"):
+        direction_prior(6, 7, 1 / 30)
 
 
 def test_reach_prior_puts_the_hand_at_the_target_in_the_far_frame():

@@ -13,7 +13,7 @@ from tests.train.test_runner import CLIP
 
 
 def test_goal_masks_follow_the_recipe():
-    cfg = GoalMaskConfig()
+    cfg = GoalMaskConfig(root_only_prob=0.0)  # the paper's masks alone
     masks, far, skill = sample_goal_masks(20000, 3, 7, cfg, torch.Generator().manual_seed(0))
     near = masks[:, 0]  # (n, E, 2)
     active = near.any(-1).sum(-1)
@@ -29,6 +29,18 @@ def test_goal_masks_follow_the_recipe():
     trans_only = (near[..., 0] & ~near[..., 1]).sum().item()
     assert both == pytest.approx(trans_only, rel=0.1)  # the three channel choices are equally likely
     assert skill.float().mean().item() == pytest.approx(cfg.skill_prob, abs=0.02)
+
+
+def test_root_only_masks_show_the_root_with_both_channels():
+    cfg = GoalMaskConfig(root_only_prob=0.5, no_goal_prob=0.0)
+    masks, _far, _skill = sample_goal_masks(20000, 3, 7, cfg, torch.Generator().manual_seed(0))
+    near = masks[:, 0]
+    root_only = near[:, -1].all(-1) & ~near[:, :-1].any(-1).any(-1)
+    # 0.5 forced, plus the uniform masks that happen to pick the root alone with both channels (1/49 * 1/3)
+    assert root_only.float().mean().item() == pytest.approx(0.5 + 0.5 / 147, abs=0.015)
+    masks0, *_ = sample_goal_masks(20000, 3, 7, GoalMaskConfig(root_only_prob=0.0, no_goal_prob=0.0), torch.Generator().manual_seed(0))
+    near0 = masks0[:, 0]
+    assert (near0[:, -1].all(-1) & ~near0[:, :-1].any(-1).any(-1)).float().mean().item() < 0.02
 
 
 def test_skill_labels():

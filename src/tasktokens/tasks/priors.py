@@ -27,31 +27,65 @@ def place(row: Tensor, num_frames: int, num_entities: int, frame: int, entity: i
     return torch.stack([filled if f == frame % num_frames else empty for f in range(num_frames)], dim=1)
 
 
-def root_row(velocity_h: Tensor, heading_h: Tensor) -> Tensor:
-    """Root pseudo-body row: planar velocity (N, 2) and pelvis height (translation), heading
-    (N, 2 unit, heading frame) (rotation), both mask bits on."""
-    n = velocity_h.shape[0]
-    return torch.cat([velocity_h, torch.full((n, 1), PELVIS_HEIGHT), heading_h, torch.zeros(n, GOAL_FEATURES - TRANS - 2), torch.ones(n, 2)], dim=-1)
+NEAR_STEPS = (1, 2, 4)
+"""Control steps ahead of the near goal frames (the tracker's future_steps the BFM was distilled
+with). Distillation shows a mask in every near frame at once, so root priors fill all of them: a
+root goal in the first frame only never occurred in training (the v0 BFM fell in 73% of 200-step
+episodes under it at 1 m/s, 31% with all near frames filled; docs/bfm-and-task-tokens.md)."""
+FAR_SECONDS = 1.0
+"""How far ahead the far goal frame of a root prior is (distillation: 10-90 steps)."""
+TURN_RATE = 2.0
+"""Heading change per second a root prior asks for (rad/s): a goal heading is clamped to what a
+walk turns in each frame's time, as the reference headings of the clips did."""
+
+
+def goal_times(num_frames: int, dt: float) -> Tensor:
+    """(F,) seconds ahead of each goal frame: NEAR_STEPS for the near frames, then FAR_SECONDS."""
+    if num_frames - 1 > len(NEAR_STEPS):
+        raise ValueError(f"the priors know {len(NEAR_STEPS)} near goal frames ({NEAR_STEPS}), the BFM has {num_frames - 1}")
+    return torch.tensor([k * dt for k in NEAR_STEPS[: num_frames - 1]] + [FAR_SECONDS])
+
+
+def turn_limited(angle: Tensor, times: Tensor) -> Tensor:
+    """Heading change (N,) rad clamped to +-TURN_RATE * t for each frame time t (F,): (N, F)."""
+    limit = TURN_RATE * times[None, :]
+    return torch.minimum(torch.maximum(angle[:, None], -limit), limit)
+
+
+def root_frames(velocity_h: Tensor, heading: Tensor, num_entities: int) -> Tensor:
+    """Goal frames (N, F, E, GOAL_FEATURES + 2) showing only the root pseudo-body, both channels:
+    planar velocity (N, F, 2) _h and pelvis height (translation), heading change (N, F) rad
+    relative to the current heading (rotation). Built without in-place writes (ONNX export)."""
+    n, f = heading.shape
+    row = torch.cat([velocity_h, torch.full((n, f, 1), PELVIS_HEIGHT), torch.cos(heading)[..., None], torch.sin(heading)[..., None],
+                     torch.zeros(n, f, GOAL_FEATURES - TRANS - 2), torch.ones(n, f, 2)], dim=-1)
+    return torch.cat([torch.zeros(n, f, num_entities - 1, row.shape[-1]), row[:, :, None, :]], dim=2)
 
 
 def direction_prior(num_frames: int, num_entities: int, dt: float):
-    """direction: move at the commanded planar velocity, facing where it goes, pelvis upright."""
+    """direction: in every goal frame, the commanded speed along a heading that turns toward the
+    commanded direction at TURN_RATE; pelvis upright."""
+    times = goal_times(num_frames, dt)
 
     def prior(proprio: Tensor, task: Tensor) -> Goals:
         d, speed = task[:, :2], task[:, 2:3]
-        frames = place(root_row(d * speed, d), num_frames, num_entities, 0, num_entities - 1)
-        return Goals(frames, torch.full((task.shape[0], num_frames), dt))
+        heading = turn_limited(torch.atan2(d[:, 1], d[:, 0]), times)
+        velocity = speed[:, :, None] * torch.stack([torch.cos(heading), torch.sin(heading)], dim=-1)
+        return Goals(root_frames(velocity, heading, num_entities), times.expand(task.shape[0], -1))
 
     return prior
 
 
 def steering_prior(num_frames: int, num_entities: int, dt: float):
-    """steering: the commanded velocity with the heading of the commanded facing."""
+    """steering: the commanded velocity in every goal frame, with a heading that turns toward the
+    commanded facing at TURN_RATE."""
+    times = goal_times(num_frames, dt)
 
     def prior(proprio: Tensor, task: Tensor) -> Goals:
         d, speed, facing = task[:, :2], task[:, 2:3], task[:, 3:5]
-        frames = place(root_row(d * speed, facing), num_frames, num_entities, 0, num_entities - 1)
-        return Goals(frames, torch.full((task.shape[0], num_frames), dt))
+        heading = turn_limited(torch.atan2(facing[:, 1], facing[:, 0]), times)
+        velocity = (d * speed)[:, None, :].expand(-1, times.numel(), -1)
+        return Goals(root_frames(velocity, heading, num_entities), times.expand(task.shape[0], -1))
 
     return prior
 

@@ -1,0 +1,51 @@
+"""How often the motion data itself meets the direction task's per-step success rule.
+
+Usage: .venv/bin/python benchmarks/direction_ceiling.py
+For each locomotion clip, played kinematically at 30 Hz: the root's planar speed s, and the fraction of frames with |e_rel| = |v* - s| / v* <= 0.2 when the
+command v* is (a) the clip's mean speed and (b) the best constant command for that clip. The
+direction rule (DESIGN.md section 6) needs every step of a 139-step segment to pass, so a clip
+whose gait makes the root speed swing by more than +-20% around every constant cannot pass it
+even when played back perfectly. No simulation: this bounds what any controller imitating the
+clips can score.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from tasktokens.character import get_character
+from tasktokens.motion.motion_lib import MotionLib, data_root
+
+CLIPS = ["walk", "jog", "run", "stealthy_walk", "zombie_walk", "long_walk1", "long_walk2"]
+
+
+def root_speed(lib: MotionLib, fps: float = 30.0) -> torch.Tensor:
+    """(T,) planar root speed of clip 0 sampled at fps (the long walks turn, so a speed along a
+    fixed direction would not do; for a straight clip it equals the speed along its path)."""
+    times = torch.arange(0.0, float(lib.duration[0]), 1.0 / fps)
+    state = lib.state(torch.zeros(len(times), dtype=torch.long), times)
+    return state.body_lin_vel[:, 0, :2].norm(dim=-1)
+
+
+def pass_fraction(s: torch.Tensor, command: float, tolerance: float = 0.2) -> float:
+    return float(((command - s).abs() / command <= tolerance).float().mean())
+
+
+def main() -> None:
+    character = get_character("humanoid3d")
+    root = data_root() / "motions" / "deepmimic"
+    print("| clip | mean speed (m/s) | min-max s | frames passing at mean speed | best command | frames passing at best |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for name in CLIPS:
+        path = next(p for p in [root / "clips" / f"humanoid3d_{name}.txt", root / "long" / f"humanoid3d_{name}.txt"] if p.exists())
+        s = root_speed(MotionLib.from_paths([path], character))
+        mean = float(s.mean())
+        commands = torch.linspace(0.5 * mean, 1.5 * mean, 201)
+        fractions = [pass_fraction(s, float(c)) for c in commands]
+        best = max(range(len(commands)), key=fractions.__getitem__)
+        print(f"| {name} | {mean:.2f} | {float(s.min()):.2f}-{float(s.max()):.2f} | {pass_fraction(s, mean):.2f} | "
+              f"{float(commands[best]):.2f} | {fractions[best]:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
