@@ -59,6 +59,16 @@ def test_short_run_saves_a_loadable_bfm(tmp_path, teacher):
     assert any(k.startswith("bfm.prior_transformer") for k in tensors)
 
 
+def test_resume_takes_the_learning_rate_of_the_new_config(tmp_path, teacher):
+    first = _distill(tmp_path, teacher, 32).run()
+    cfg = _distill(tmp_path, teacher, 64)
+    cfg.resume, cfg.learning_rate = True, 1e-5
+    runner = cfg.run()
+    assert runner.iteration == first.iteration + 1  # it continued (32 samples per iteration)
+    assert runner.learning_rate == 1e-5
+    assert runner.optimizer.state_dict()["state"]  # Adam moments restored, not reset
+
+
 def test_motions_override_the_teachers_clips(tmp_path, teacher):
     run = _distill(tmp_path, teacher, 32)
     run.motions = (CLIP.parent / "humanoid3d_run.txt",)  # the teacher was trained on walk only

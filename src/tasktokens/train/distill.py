@@ -164,6 +164,12 @@ class DistillRunner(TrainLoop):
         self.action_offset, self.action_scale = torch.as_tensor(offset), torch.as_tensor(scale)
         self._buffer: list[tuple] = []
 
+    def resume(self) -> None:
+        """Continue from the last checkpoint with this config's learning rate: distillation has no
+        schedule of its own, so `--resume --learning-rate X` is how a run is annealed."""
+        super().resume()
+        self.set_learning_rate(self.dcfg.learning_rate)
+
     def tensors(self) -> dict[str, Tensor]:
         return {f"bfm.{k}": v for k, v in self.bfm.state_dict().items()}
 
