@@ -1,8 +1,10 @@
 """How often the motion data itself meets the direction task's per-step success rule.
 
 Usage: .venv/bin/python benchmarks/direction_ceiling.py
-For each locomotion clip, played kinematically at 30 Hz: the root's planar speed s, and the fraction of frames with |e_rel| = |v* - s| / v* <= 0.2 when the
-command v* is (a) the clip's mean speed and (b) the best constant command for that clip. The
+For each locomotion clip, played kinematically at 30 Hz: the root's planar speed s, and the
+fraction of frames that pass the task's rule (tasks/rewards.py: |e_rel| <= 0.2, e_rel = (v* - s) /
+max(v*, STOP_SPEED_FLOOR)) when the command v* is (a) the clip's mean speed and (b) the best
+constant command for that clip. The
 direction rule (DESIGN.md section 6) needs every step of a 139-step segment to pass, so a clip
 whose gait makes the root speed swing by more than +-20% around every constant cannot pass it
 even when played back perfectly. No simulation: this bounds what any controller imitating the
@@ -15,6 +17,7 @@ import torch
 
 from tasktokens.character import get_character
 from tasktokens.motion.motion_lib import MotionLib, data_root
+from tasktokens.tasks.rewards import STOP_SPEED_FLOOR, step_ok_direction
 
 CLIPS = ["walk", "jog", "run", "stealthy_walk", "zombie_walk", "long_walk1", "long_walk2"]
 
@@ -27,8 +30,10 @@ def root_speed(lib: MotionLib, fps: float = 30.0) -> torch.Tensor:
     return state.body_lin_vel[:, 0, :2].norm(dim=-1)
 
 
-def pass_fraction(s: torch.Tensor, command: float, tolerance: float = 0.2) -> float:
-    return float(((command - s).abs() / command <= tolerance).float().mean())
+def pass_fraction(s: torch.Tensor, command: float) -> float:
+    """Fraction of speeds s (T,) meeting a constant command by the direction task's step rule."""
+    e_rel = (command - s) / max(command, STOP_SPEED_FLOOR)
+    return float(step_ok_direction(e_rel).float().mean())
 
 
 def main() -> None:

@@ -38,6 +38,7 @@ def test_shipped_bfm_walks_where_a_hand_written_goal_says():
     shipped BFM walk that way without falling: a real rollout of 16 environments for 5 s."""
     import torch
 
+    from tasktokens import rotations as rot
     from tasktokens.eval.bfm import SHIPPED_BFM
     from tasktokens.models.task_tokens import TaskTokenActor
     from tasktokens.tasks import get_task
@@ -49,7 +50,7 @@ def test_shipped_bfm_walks_where_a_hand_written_goal_says():
     cfg = spec.config_cls(env=TaskEnvConfig(num_envs=n, episode_steps=steps, seed=3), command_steps=10_000, speed_range=(1.0, 1.0), stop_prob=0.0)
     env = spec.env_cls(cfg)
     heading = torch.linspace(-0.5, 0.5, n)  # ahead, up to ~30 degrees either side of the start heading
-    env.target_yaw[:] = torch.atan2(env.root_facing()[:, 1], env.root_facing()[:, 0]) + heading
+    env.target_yaw[:] = rot.heading_angle(env.root_quat) + heading
     bfm, _meta = load_bfm(SHIPPED_BFM, env.character)
     actor = TaskTokenActor(env.get_observations(), bfm, None, env.prior_fn(bfm.cfg.num_goal_frames, len(env.character.conditionable_bodies) + 1)).eval()
     obs, alive = env.get_observations(), torch.ones(n, dtype=torch.bool)
