@@ -52,7 +52,7 @@ def test_shipped_bfm_walks_where_a_hand_written_goal_says():
     heading = torch.linspace(-0.5, 0.5, n)  # ahead, up to ~30 degrees either side of the start heading
     env.target_yaw[:] = rot.heading_angle(env.root_quat) + heading
     bfm, _meta = load_bfm(SHIPPED_BFM, env.character)
-    actor = TaskTokenActor(env.get_observations(), bfm, None, env.prior_fn(bfm.cfg.num_goal_frames, len(env.character.conditionable_bodies) + 1)).eval()
+    actor = TaskTokenActor(env.get_observations(), bfm, None, env.prior_fn(bfm.cfg.near_steps, len(env.character.conditionable_bodies) + 1)).eval()
     obs, alive = env.get_observations(), torch.ones(n, dtype=torch.bool)
     start = env.root_pos[:, :2].clone()
     with torch.inference_mode():

@@ -6,12 +6,13 @@ import pytest
 import torch
 
 from tasktokens.envs.goals import TRANS
+from tasktokens.models.bfm import BFM, BFMConfig
 from tasktokens.tasks.priors import PELVIS_HEIGHT, direction_prior, reach_prior, steering_prior
 
 
 def test_direction_prior_fills_every_goal_frame_with_a_turn_limited_root_goal():
     task = torch.tensor([[0.0, 1.0, 2.0]])  # go left (+90 deg) at 2 m/s (heading frame)
-    goals = direction_prior(4, 7, 1 / 30)(torch.zeros(1, 223), task)
+    goals = direction_prior((1, 2, 4), 7, 1 / 30)(torch.zeros(1, 223), task)
     assert goals.visible()[0].tolist() == [True, True, True, True]  # like distillation: all near frames (+ far)
     assert torch.allclose(goals.times[0], torch.tensor([1 / 30, 2 / 30, 4 / 30, 1.0]))
     root = goals.frames[0, :, 6]  # (F, W)
@@ -26,20 +27,27 @@ def test_direction_prior_fills_every_goal_frame_with_a_turn_limited_root_goal():
 
 def test_steering_prior_keeps_the_velocity_and_turns_toward_the_facing_command():
     task = torch.tensor([[1.0, 0.0, 1.5, 0.0, -1.0]])  # go forward, face right
-    root = steering_prior(4, 7, 1 / 30)(torch.zeros(1, 223), task).frames[0, :, 6]
+    root = steering_prior((1, 2, 4), 7, 1 / 30)(torch.zeros(1, 223), task).frames[0, :, 6]
     assert torch.allclose(root[:, :2], torch.tensor([1.5, 0.0]).expand(4, 2))
     assert torch.allclose(root[0, TRANS : TRANS + 2], torch.tensor([math.cos(2 / 30), -math.sin(2 / 30)]))
     assert torch.allclose(root[3, TRANS : TRANS + 2], torch.tensor([0.0, -1.0]), atol=1e-6)
 
 
-def test_priors_refuse_a_bfm_with_more_near_frames_than_they_know():
-    with pytest.raises(ValueError, match="near goal frames"):
-        direction_prior(6, 7, 1 / 30)
+def test_priors_place_their_goals_at_the_near_steps_the_bfm_was_distilled_with():
+    task = torch.tensor([[1.0, 0.0, 1.0]])
+    goals = direction_prior((1, 3, 6, 9), 7, 0.05)(torch.zeros(1, 223), task)
+    assert torch.allclose(goals.times[0], torch.tensor([0.05, 0.15, 0.30, 0.45, 1.0]))
+    assert goals.frames.shape[1] == 5 and goals.visible()[0].all()
+
+
+def test_a_bfm_config_with_near_steps_that_do_not_match_its_goal_frames_is_refused():
+    with pytest.raises(ValueError, match="near_steps"):
+        BFM(BFMConfig(num_goal_frames=4, near_steps=(1, 2)), num_proprio=10, num_entities=7, num_posterior_obs=5, num_actions=3)
 
 
 def test_reach_prior_puts_the_hand_at_the_target_in_the_far_frame():
     task = torch.tensor([[0.4, -0.2, 1.1]])
-    goals = reach_prior(4, 7, 1 / 30, right_hand_entity=2)(torch.zeros(1, 223), task)
+    goals = reach_prior((1, 2, 4), 7, 1 / 30, right_hand_entity=2)(torch.zeros(1, 223), task)
     hand = goals.frames[0, 3, 2]
     assert torch.allclose(hand[:3], task[0]) and hand[-2:].tolist() == [1.0, 0.0]
     assert goals.visible()[0].tolist() == [False, False, False, True] and goals.times[0, 3] == 1.0

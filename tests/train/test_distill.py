@@ -1,5 +1,7 @@
 """Distillation: goal-mask sampling, teacher labels, a short DAgger run that saves and learns."""
 
+import dataclasses
+
 import pytest
 import torch
 
@@ -57,6 +59,15 @@ def test_short_run_saves_a_loadable_bfm(tmp_path, teacher):
     tensors, meta = load_weights(tmp_path / WEIGHTS, HUMANOID3D)
     assert meta["skills"] == ["walk"] and meta["bfm"]["num_goal_frames"] == 4 and meta["num_entities"] == 7
     assert any(k.startswith("bfm.prior_transformer") for k in tensors)
+
+
+def test_the_bfm_records_the_near_steps_of_its_teacher_not_the_config_default(tmp_path, teacher):
+    cfg = _distill(tmp_path, teacher, 32)
+    cfg.bfm = dataclasses.replace(cfg.bfm, near_steps=(5, 6, 7))  # what priors would otherwise trust
+    cfg.run()
+    _tensors, meta = load_weights(tmp_path / WEIGHTS, HUMANOID3D)
+    teacher_steps = load_weights(teacher, HUMANOID3D)[1]["config"]["env"]["future_steps"]
+    assert meta["bfm"]["near_steps"] == list(teacher_steps) == [1, 2, 4]
 
 
 def test_resume_takes_the_learning_rate_of_the_new_config(tmp_path, teacher):

@@ -43,8 +43,7 @@ def load_policy(task: str, method: Method, token: Path | None, bfm_path: Path, e
     """The policy of a method on an environment, and the samples it was trained for."""
     if method == "prior_only":
         bfm, _ = load_bfm(bfm_path, env.character)
-        frames = bfm.cfg.num_goal_frames
-        prior_fn = env.prior_fn(frames, len(env.character.conditionable_bodies) + 1)
+        prior_fn = env.prior_fn(bfm.cfg.near_steps, len(env.character.conditionable_bodies) + 1)
         return TaskTokenActor(env.get_observations(), bfm, None, prior_fn).eval(), 0
     trained, prior = split_method(method)
     path = token or shipped_token(task, trained, prior)

@@ -38,6 +38,9 @@ class BFMConfig:
     """Size of z."""
     num_goal_frames: int = 4
     """Goal tokens: the near frames plus one far frame."""
+    near_steps: tuple[int, ...] = (1, 2, 4)
+    """Control steps ahead of the near goal frames (the teacher's future_steps, recorded by
+    distillation); hand-written priors place their goals at these times. One per near frame."""
     num_skills: int = 0
     """Skill labels with a learned embedding (0: no skill token)."""
     decoder_hidden: tuple[int, ...] = (512, 256)
@@ -74,6 +77,8 @@ class BFM(nn.Module):
 
     def __init__(self, cfg: BFMConfig, num_proprio: int, num_entities: int, num_posterior_obs: int, num_actions: int):
         super().__init__()
+        if len(cfg.near_steps) != cfg.num_goal_frames - 1:
+            raise ValueError(f"BFMConfig: near_steps {cfg.near_steps} must name one step per near goal frame ({cfg.num_goal_frames - 1})")
         self.cfg = cfg
         d = cfg.d_model
         self.proprio_norm = EmpiricalNormalization(num_proprio)

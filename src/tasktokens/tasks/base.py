@@ -136,8 +136,10 @@ class TaskEnv:
         """(N,) bool: task-specific ends of an episode counted as failures (besides falls)."""
         return torch.zeros(self.num_envs, dtype=torch.bool)
 
-    def prior_fn(self, num_frames: int, num_entities: int):
-        """Hand-written goals of this task for the BFM (hybrid control), or an error if it has none."""
+    def prior_fn(self, near_steps: tuple[int, ...], num_entities: int):
+        """Hand-written goals of this task for a BFM whose near goal frames are near_steps control
+        steps ahead (BFMConfig.near_steps): a function (proprio, task obs) -> Goals (tasks/priors.py),
+        or an error if the task has none."""
         raise NotImplementedError(f"{type(self).__name__} has no hand-written prior; run it without --prior")
 
     # --- state helpers -----------------------------------------------------------------------

@@ -27,11 +27,6 @@ def place(row: Tensor, num_frames: int, num_entities: int, frame: int, entity: i
     return torch.stack([filled if f == frame % num_frames else empty for f in range(num_frames)], dim=1)
 
 
-NEAR_STEPS = (1, 2, 4)
-"""Control steps ahead of the near goal frames (the tracker's future_steps the BFM was distilled
-with). Distillation shows a mask in every near frame at once, so root priors fill all of them: a
-root goal in the first frame only never occurred in training (the v0 BFM fell in 73% of 200-step
-episodes under it at 1 m/s, 31% with all near frames filled; docs/bfm-and-task-tokens.md)."""
 FAR_SECONDS = 1.0
 """How far ahead the far goal frame of a root prior is (distillation: 10-90 steps)."""
 TURN_RATE = 2.0
@@ -39,11 +34,13 @@ TURN_RATE = 2.0
 walk turns in each frame's time, as the reference headings of the clips did."""
 
 
-def goal_times(num_frames: int, dt: float) -> Tensor:
-    """(F,) seconds ahead of each goal frame: NEAR_STEPS for the near frames, then FAR_SECONDS."""
-    if num_frames - 1 > len(NEAR_STEPS):
-        raise ValueError(f"the priors know {len(NEAR_STEPS)} near goal frames ({NEAR_STEPS}), the BFM has {num_frames - 1}")
-    return torch.tensor([k * dt for k in NEAR_STEPS[: num_frames - 1]] + [FAR_SECONDS])
+def goal_times(near_steps: tuple[int, ...], dt: float) -> Tensor:
+    """(F,) seconds ahead of each goal frame: the BFM's near steps (BFMConfig.near_steps) times
+    dt, then FAR_SECONDS. Distillation shows a mask in every near frame at once, so root priors
+    fill all of them: a root goal in the first frame only never occurred in training (the v0 BFM
+    fell in 73% of 200-step episodes under it at 1 m/s, 31% with all near frames filled;
+    docs/bfm-and-task-tokens.md)."""
+    return torch.tensor([k * dt for k in near_steps] + [FAR_SECONDS])
 
 
 def turn_limited(angle: Tensor, times: Tensor) -> Tensor:
@@ -62,10 +59,10 @@ def root_frames(velocity_h: Tensor, heading: Tensor, num_entities: int) -> Tenso
     return torch.cat([torch.zeros(n, f, num_entities - 1, row.shape[-1]), row[:, :, None, :]], dim=2)
 
 
-def direction_prior(num_frames: int, num_entities: int, dt: float):
+def direction_prior(near_steps: tuple[int, ...], num_entities: int, dt: float):
     """direction: in every goal frame, the commanded speed along a heading that turns toward the
     commanded direction at TURN_RATE; pelvis upright."""
-    times = goal_times(num_frames, dt)
+    times = goal_times(near_steps, dt)
 
     def prior(proprio: Tensor, task: Tensor) -> Goals:
         d, speed = task[:, :2], task[:, 2:3]
@@ -76,10 +73,10 @@ def direction_prior(num_frames: int, num_entities: int, dt: float):
     return prior
 
 
-def steering_prior(num_frames: int, num_entities: int, dt: float):
+def steering_prior(near_steps: tuple[int, ...], num_entities: int, dt: float):
     """steering: the commanded velocity in every goal frame, with a heading that turns toward the
     commanded facing at TURN_RATE."""
-    times = goal_times(num_frames, dt)
+    times = goal_times(near_steps, dt)
 
     def prior(proprio: Tensor, task: Tensor) -> Goals:
         d, speed, facing = task[:, :2], task[:, 2:3], task[:, 3:5]
@@ -90,15 +87,17 @@ def steering_prior(num_frames: int, num_entities: int, dt: float):
     return prior
 
 
-def reach_prior(num_frames: int, num_entities: int, dt: float, right_hand_entity: int, seconds: float = 1.0):
-    """reach: the right hand at the target (translation channel) in the far frame, 1 s ahead."""
+def reach_prior(near_steps: tuple[int, ...], num_entities: int, dt: float, right_hand_entity: int):
+    """reach: the right hand at the target (translation channel) in the far frame, FAR_SECONDS
+    ahead; the near frames stay hidden."""
+    times = goal_times(near_steps, dt)
+    num_frames = times.numel()
 
     def prior(proprio: Tensor, task: Tensor) -> Goals:
         n = task.shape[0]
         bits = torch.cat([torch.ones(n, 1), torch.zeros(n, 1)], dim=-1)  # translation only
         row = torch.cat([task[:, :3], torch.zeros(n, GOAL_FEATURES - TRANS), bits], dim=-1)
         frames = place(row, num_frames, num_entities, num_frames - 1, right_hand_entity)
-        times = torch.cat([torch.full((n, num_frames - 1), dt), torch.full((n, 1), seconds)], dim=-1)
-        return Goals(frames, times)
+        return Goals(frames, times.expand(n, -1))
 
     return prior

@@ -76,7 +76,7 @@ class ReachEnv(TaskEnv):
         t = self.target[0]
         return {"target": ("sphere", [0.9, 0.2, 0.2, 1.0], [float(t[0]), float(t[1]), float(t[2]), 0.0, 0.0, 0.0])}
 
-    def prior_fn(self, num_frames: int, num_entities: int):
+    def prior_fn(self, near_steps: tuple[int, ...], num_entities: int):
         """Hand-written goal: the right hand at the target in the far frame (tasks/priors.py)."""
         entity = self.character.conditionable_bodies.index("right_hand")
-        return reach_prior(num_frames, num_entities, self.dt, entity)
+        return reach_prior(near_steps, num_entities, self.dt, entity)

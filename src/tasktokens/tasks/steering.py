@@ -63,6 +63,6 @@ class SteeringEnv(DirectionEnv):
         facing = ("arrow", [0.2, 0.5, 0.95, 1.0], [float(root[0]), float(root[1]), 0.0, float(f[0]), float(f[1]), 0.0])
         return super().markers() | {"facing": facing}
 
-    def prior_fn(self, num_frames: int, num_entities: int):
+    def prior_fn(self, near_steps: tuple[int, ...], num_entities: int):
         """Hand-written goals: velocity and the commanded facing as heading (tasks/priors.py)."""
-        return steering_prior(num_frames, num_entities, self.dt)
+        return steering_prior(near_steps, num_entities, self.dt)

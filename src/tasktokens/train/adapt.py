@@ -119,9 +119,8 @@ class TokenRunner(Runner):
 
 def _task_token_actor(cfg: AdaptConfig, env, bfm) -> TaskTokenActor:
     obs = env.get_observations()
-    frames = bfm.cfg.num_goal_frames
     entities = len(env.character.conditionable_bodies) + 1
-    prior = env.prior_fn(frames, entities) if cfg.prior else None
+    prior = env.prior_fn(bfm.cfg.near_steps, entities) if cfg.prior else None
     encoder = TaskEncoder(env.num_task_obs, bfm.cfg.d_model, cfg.encoder_hidden)
     return TaskTokenActor(obs, bfm, encoder, prior)
 

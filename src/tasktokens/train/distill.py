@@ -153,7 +153,7 @@ class DistillRunner(TrainLoop):
         self.num_near = len(env.cfg.future_steps)
         self.skills = skill_vocabulary(env.lib.names)
         self.clip_skill = torch.tensor([self.skills.index(skill_label(n)) for n in env.lib.names])
-        bfm_cfg = dataclasses.replace(cfg.bfm, num_goal_frames=self.num_near + 1, num_skills=len(self.skills))
+        bfm_cfg = dataclasses.replace(cfg.bfm, num_goal_frames=self.num_near + 1, near_steps=tuple(env.cfg.future_steps), num_skills=len(self.skills))
         num_post = env.num_obs - self.num_proprio
         self.bfm = BFM(bfm_cfg, self.num_proprio, self.body_idx.numel() + 1, num_post, env.num_actions)
         self.optimizer = torch.optim.Adam(self.bfm.parameters(), lr=cfg.learning_rate)
