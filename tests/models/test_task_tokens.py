@@ -79,6 +79,16 @@ def test_action_std_is_the_bfms(env):
     assert torch.allclose(actor.output_std, torch.full((4, 28), torch.exp(torch.tensor(-2.9)).item()))
 
 
+def test_a_given_exploration_std_replaces_the_bfms_and_leaves_the_mean_alone(env):
+    obs = env.get_observations()
+    default = TaskTokenActor(obs, _bfm(), TaskEncoder(3, 32))
+    narrow = TaskTokenActor(obs, _bfm(), TaskEncoder(3, 32), action_std=0.02)
+    narrow.encoder.load_state_dict(default.encoder.state_dict())  # same BFM (seeded), same token
+    narrow(obs, stochastic_output=True)
+    assert torch.allclose(narrow.output_std, torch.full((4, 28), 0.02))
+    assert torch.equal(narrow(obs), default(obs))  # deterministic actions (evaluation) unchanged
+
+
 def test_prior_only_needs_no_encoder(env):
     from tasktokens.models.bfm import Goals
 

@@ -94,11 +94,12 @@ class _LatentHead(nn.Module):
 class LatentActor(MLPModel):
     """latent_policy actor for rsl_rl's PPO: actions from the frozen decoder at z = mu_prior + r."""
 
-    def __init__(self, obs: TensorDict, bfm, hidden: tuple[int, ...] = (256, 256), penalty: float = 0.01):
+    def __init__(self, obs: TensorDict, bfm, hidden: tuple[int, ...] = (256, 256), penalty: float = 0.01, action_std: float | None = None):
         groups = {"actor": ["policy", "task"], "critic": ["policy", "task"]}
         num_actions = bfm.action_log_std.numel()
+        std = float(bfm.action_std[0]) if action_std is None else action_std
         super().__init__(obs, groups, "actor", num_actions, hidden_dims=(1,), obs_normalization=False,
-                         distribution_cfg={"class_name": "GaussianDistribution", "init_std": float(bfm.action_std[0]), "learn_std": False})
+                         distribution_cfg={"class_name": "GaussianDistribution", "init_std": std, "learn_std": False})
         self.mlp = _LatentHead(freeze(bfm), obs["policy"].shape[-1], obs["task"].shape[-1], hidden, penalty)
 
     @property

@@ -50,12 +50,13 @@ def freeze(bfm: BFM) -> BFM:
 
 
 class TaskTokenActor(MLPModel):
-    """rsl_rl actor: obs["policy"] (proprioception) + obs["task"] -> BFM action (Gaussian, fixed std)."""
+    """rsl_rl actor: obs["policy"] (proprioception) + obs["task"] -> BFM action (Gaussian, fixed std:
+    the BFM's own unless action_std is given)."""
 
-    def __init__(self, obs: TensorDict, bfm: BFM, encoder: TaskEncoder | None, prior: PriorFn | None = None):
+    def __init__(self, obs: TensorDict, bfm: BFM, encoder: TaskEncoder | None, prior: PriorFn | None = None, action_std: float | None = None):
         num_actions = bfm.action_log_std.numel()
         groups = {"actor": ["policy", "task"], "critic": ["policy", "task"]}
-        std = float(bfm.action_std[0])
+        std = float(bfm.action_std[0]) if action_std is None else action_std
         super().__init__(obs, groups, "actor", num_actions, hidden_dims=(1,), obs_normalization=False,
                          distribution_cfg={"class_name": "GaussianDistribution", "init_std": std, "learn_std": False})
         if encoder is None and prior is None:

@@ -33,6 +33,9 @@ class AdaptConfig:
     method: Literal["task_tokens", "fine_tune", "lora", "ppo_scratch", "latent_policy"] = "task_tokens"
     """What is trained: the task token only; token + every BFM weight; token + low-rank adapters
     on the BFM; an MLP policy from scratch (no BFM); or an MLP over the BFM's latent z."""
+    action_std: float | None = None
+    """Std of the Gaussian actions PPO explores with (None: the BFM's fixed std, exp(-2.9) = 0.055,
+    as in the paper). Evaluation is deterministic, so this only changes training."""
     latent_penalty: float = 0.01
     """latent_policy: weight of mean ||z - mu_prior||^2 in the loss."""
     prior: bool = False
@@ -122,7 +125,7 @@ def _task_token_actor(cfg: AdaptConfig, env, bfm) -> TaskTokenActor:
     entities = len(env.character.conditionable_bodies) + 1
     prior = env.prior_fn(bfm.cfg.near_steps, entities) if cfg.prior else None
     encoder = TaskEncoder(env.num_task_obs, bfm.cfg.d_model, cfg.encoder_hidden)
-    return TaskTokenActor(obs, bfm, encoder, prior)
+    return TaskTokenActor(obs, bfm, encoder, prior, cfg.action_std)
 
 
 def _lora_actor(cfg: AdaptConfig, env, bfm) -> TaskTokenActor:
@@ -136,7 +139,7 @@ METHODS = {
     "fine_tune": lambda cfg, env, bfm: unfreeze(_task_token_actor(cfg, env, bfm)),
     "lora": _lora_actor,
     "ppo_scratch": lambda cfg, env, bfm: scratch_actor(env.get_observations(), env.num_actions),
-    "latent_policy": lambda cfg, env, bfm: LatentActor(env.get_observations(), bfm, cfg.encoder_hidden, cfg.latent_penalty),
+    "latent_policy": lambda cfg, env, bfm: LatentActor(env.get_observations(), bfm, cfg.encoder_hidden, cfg.latent_penalty, cfg.action_std),
 }
 """Actor builders by method: (config, env, BFM or None) -> actor for rsl_rl's PPO."""
 
