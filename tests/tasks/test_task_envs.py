@@ -93,6 +93,18 @@ def test_fall_ends_the_episode_and_counts_a_failed_segment(lib):
     assert extras["fall"].tolist() == [False, True] and done[1] and not extras["time_outs"][1]
     assert env.segments.finished == 1 and env.segments.succeeded == 0
     assert env.episode_length_buf[1] == 0  # reset
+    assert extras["segments"].tolist() == [1, 0]  # what the training progress counts as success
+
+
+def test_each_step_reports_the_segments_it_judged(lib):
+    env = _env("strike", lib, n=3, episode_steps=20)
+    env.segments.ok[0] = True  # as if environment 0 had toppled its box: its segment succeeds
+    reported = torch.zeros(2, dtype=torch.long)
+    for _ in range(20):
+        _, _, _, extras = env.step(torch.zeros(3, env.num_actions))
+        reported += extras["segments"]
+    assert reported.tolist() == [env.segments.finished, env.segments.succeeded]
+    assert env.segments.finished >= 3 and env.segments.succeeded >= 1  # every episode ended (time-out or fall)
 
 
 def test_time_out_after_episode_steps(lib):

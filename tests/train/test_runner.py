@@ -144,3 +144,14 @@ def test_saved_paths_inside_the_repo_stay_valid_in_another_clone(tmp_path, monke
     assert resolve_saved_path("checkpoints/tracker/checkpoint.safetensors") == shipped
     (tmp_path / "mine.safetensors").write_bytes(b"")
     assert resolve_saved_path("mine.safetensors") == Path("mine.safetensors")
+
+
+def test_running_success_of_a_task_counts_segments_not_upright_episodes():
+    from tasktokens.train.runner import TrainLoop
+
+    loop = TrainLoop(env=None, cfg=RunnerConfig(), out=Path("unused"), full_config=None, character=None)
+    loop._record_episodes(done_n=10, success_n=10, ret_sum=5.0, segments=(4000, 1000))
+    assert loop.success_ema == 0.25  # 1000 of 4000 segments; every episode was upright
+    assert loop.return_ema == pytest.approx(10 / 2000 * 0.5)  # return still per episode, smoothed
+    loop._record_episodes(done_n=4000, success_n=1000, ret_sum=0.0)  # a tracker: per episode
+    assert loop.success_ema == 0.25

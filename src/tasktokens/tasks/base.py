@@ -206,9 +206,11 @@ class TaskEnv:
             "log": {"/segment_success": torch.tensor(self.segments.rate)},
         }
         ended = done.nonzero().squeeze(-1)
+        judged, succeeded = self.segments.finished, self.segments.succeeded
         self.segments.close(ended, fallen[ended])
         due = (self.command_due() & ~done).nonzero().squeeze(-1)
         self.segments.close(due)
+        extras["segments"] = torch.tensor([self.segments.finished - judged, self.segments.succeeded - succeeded])
         self.command_age[due] = 0
         self.resample_commands(due)
         self.reset_envs(ended)

@@ -3,6 +3,10 @@ bar with samples/s and success, checkpoints every few minutes and on SIGTERM, an
 
 The environment follows rsl_rl's VecEnv contract, and its step() extras also carry
 ``extras["episode"] = {"done", "success", "return", "length"}`` for the finished episodes.
+Tasks that judge success per command segment (tasks/base.py) add ``extras["segments"] =
+tensor([judged, succeeded])`` for the segments closed this step; the runner's success is then
+succeeded / judged (the task's success rate), and episodes that did not fall are logged as
+``env/upright``.
 It may define ``state_dict()`` / ``load_state_dict()`` for sampler state saved with the run.
 """
 
@@ -109,11 +113,14 @@ class TrainLoop:
         if hasattr(self.env, "load_state_dict"):
             self.env.load_state_dict(state["env"])
 
-    def _record_episodes(self, done_n: int, success_n: int, ret_sum: float) -> None:
+    def _record_episodes(self, done_n: int, success_n: int, ret_sum: float, segments: tuple[int, int] | None = None) -> None:
+        """Running means over about 2000 episodes; success over segments (judged, succeeded)
+        instead of episodes when the task judges segments."""
         if done_n:
-            a = min(1.0, done_n / 2000)  # smooth over about 2000 episodes
-            self.success_ema += a * (success_n / done_n - self.success_ema)
-            self.return_ema += a * (ret_sum / done_n - self.return_ema)
+            self.return_ema += min(1.0, done_n / 2000) * (ret_sum / done_n - self.return_ema)
+        n, ok = segments if segments is not None else (done_n, success_n)
+        if n:
+            self.success_ema += min(1.0, n / 2000) * (ok / n - self.success_ema)
 
     # --- training ----------------------------------------------------------------------------
     def _rollout(self) -> dict[str, float]:
@@ -214,6 +221,7 @@ class Runner(TrainLoop):
     def collect(self) -> dict[str, float]:
         obs = self.env.get_observations()
         done_n, success_n, ret_sum = 0, 0, 0.0
+        segments = None  # (judged, succeeded) when the task reports segment success
         logs: dict[str, float] = {}
         with torch.inference_mode():
             for _ in range(self.alg.storage.num_transitions_per_env):
@@ -224,9 +232,13 @@ class Runner(TrainLoop):
                 done_n += int(ep["done"].sum())
                 success_n += int(ep["success"].sum())
                 ret_sum += float(ep["return"][ep["done"]].sum())
+                if "segments" in extras:
+                    segments = extras["segments"] + (0 if segments is None else segments)
                 for k, v in extras.get("log", {}).items():
                     logs[k] = logs.get(k, 0.0) + float(v) / self.alg.storage.num_transitions_per_env
             self.alg.compute_returns(obs)
-        self._record_episodes(done_n, success_n, ret_sum)
+        self._record_episodes(done_n, success_n, ret_sum, None if segments is None else (int(segments[0]), int(segments[1])))
+        if segments is not None and done_n:
+            logs["/upright"] = success_n / done_n
         logs["/episodes"] = done_n
         return logs
