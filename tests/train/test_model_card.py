@@ -37,3 +37,14 @@ def test_card_of_a_distilled_bfm_lists_its_own_clips(tmp_path, teacher):
     (tmp_path / "eval.json").write_text(json.dumps({"full_goal_success": 0.5}))
     text = Ship(run_dir=tmp_path / "run", out=tmp_path / "shipped", eval_json=tmp_path / "eval.json", eval_command="e").run().read_text()
     assert "Data: 2 clips" in text and "humanoid3d_run" in text and "humanoid3d_walk" not in text
+
+
+def test_card_of_a_task_token_names_its_task_bfm_and_locomotion_clips(tmp_path, tiny_bfm):
+    from tests.train.test_adapt import _adapt
+
+    _adapt(tmp_path / "run", tiny_bfm, task="reach").run()
+    (tmp_path / "eval.json").write_text(json.dumps({"task": "reach", "success_rate": 0.25}))
+    text = Ship(run_dir=tmp_path / "run", out=tmp_path / "shipped", eval_json=tmp_path / "eval.json", eval_command="e").run().read_text()
+    assert "Task `reach`, method `task_tokens`" in text and str(tiny_bfm) in text
+    clips = text.split("## Clips")[1]
+    assert "humanoid3d_walk" in clips and "humanoid3d_punch" not in clips and "humanoid3d_backflip" not in clips

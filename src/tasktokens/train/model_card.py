@@ -12,6 +12,7 @@ from pathlib import Path
 from rich.console import Console
 
 from tasktokens.character import get_character
+from tasktokens.motion.labels import is_locomotion
 from tasktokens.train.checkpoint import CONFIG, WEIGHTS, load_weights
 
 console = Console(stderr=True)
@@ -72,6 +73,8 @@ def ship(cfg: Ship) -> Path:
     config = meta["config"]  # a distillation names its clips at the top, a tracker in its env
     motions = config.get("motions") or config.get("env", {}).get("motions") or [str(p) for p in default_motion_paths()]
     clips = find_clip_files(motions)
+    if "task" in config:  # a task token: its episodes start from the locomotion clips (tasks/base.py)
+        clips = [c for c in clips if is_locomotion(c.stem)]
     licences = sorted({licence_of(str(c)) for c in clips})
     size_mb = (cfg.out / WEIGHTS).stat().st_size / 1e6
     lines = [
@@ -82,6 +85,9 @@ def ship(cfg: Ship) -> Path:
         f"{meta.get('wall_seconds', 0) / 3600:.2f} h of wall time on {_machine()}.",
         f"- Data: {len(clips)} clips; licences: {'; '.join(licences)}.",
     ]
+    if "task" in config:
+        lines.insert(3, f"- Task `{config['task']}`, method `{config.get('method', 'task_tokens')}`{' with the prior' if config.get('prior') else ''}, "
+                        f"trained through the frozen BFM `{config.get('bfm')}`; episodes start from reference states of the clips below.")
     if any("CC BY-NC" in lic for lic in licences):
         lines.append("- **Non-commercial**: trained on CC BY-NC 4.0 clips; this model inherits the restriction.")
     if cfg.train_command:
