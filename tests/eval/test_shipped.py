@@ -63,3 +63,21 @@ def test_shipped_bfm_walks_where_a_hand_written_goal_says():
     along = (moved * env.target_dir).sum(-1)  # metres along the commanded direction
     assert alive.float().mean() >= 0.75
     assert along[alive].mean() > 3.0  # 1 m/s for 5 s, allowing for the start and the turn
+
+
+TASKS = ("direction", "steering", "reach", "strike", "long_jump")
+
+
+def test_every_task_has_a_shipped_token_that_runs_on_the_shipped_bfm():
+    """`tasktokens eval task --task T` defaults to checkpoints/tokens/T: each loads on the shipped
+    BFM, steps its task, and is the token its card (eval.json) describes."""
+    import json
+
+    from tasktokens.eval.task import SHIPPED_TOKENS, TaskEval
+
+    for task in TASKS:
+        card = json.loads((SHIPPED_TOKENS / task / "eval.json").read_text())
+        report = TaskEval(task=task, episodes=2, episode_steps=10).run()
+        assert report["method"] == card["method"] == "task_tokens", task
+        assert report["trainable_params"] == card["trainable_params"] <= 200_000, task
+        assert report["samples_trained"] == card["samples_trained"] >= 2_500_000, task

@@ -26,7 +26,7 @@ from tasktokens.motion.motion_lib import MotionLib, default_motion_paths
 from tasktokens.tasks import get_task
 from tasktokens.tasks.base import TaskEnvConfig
 from tasktokens.train.adapt import AdaptConfig, build_actor, needs_bfm, run_name, split_method
-from tasktokens.train.checkpoint import REPO_ROOT, from_jsonable, load_weights
+from tasktokens.train.checkpoint import REPO_ROOT, from_jsonable, load_weights, resolve_saved_path
 from tasktokens.train.distill import load_bfm
 from tasktokens.viz.recording import RecordingWriter
 
@@ -53,7 +53,8 @@ def load_policy(task: str, method: Method, token: Path | None, bfm_path: Path, e
         raise ValueError(f"{path}: token trained for task {cfg.task!r}, not {task!r}")
     if cfg.method != trained:
         raise ValueError(f"{path}: trained with method {cfg.method!r}, not {trained!r}; pass --method {cfg.method}")
-    bfm = load_bfm(cfg.bfm, env.character)[0] if needs_bfm(cfg.method) else None
+    # the saved config names the BFM relative to the repository: valid from any working directory
+    bfm = load_bfm(resolve_saved_path(cfg.bfm), env.character)[0] if needs_bfm(cfg.method) else None
     actor = build_actor(dataclasses.replace(cfg, prior=prior or cfg.prior), env, bfm)
     load_saved_state(actor, {k[6:]: v for k, v in tensors.items() if k.startswith("actor.")})
     return actor.eval(), int(meta.get("samples", 0))

@@ -19,7 +19,7 @@ from tasktokens.models.baselines import LatentActor, add_lora, load_saved_state,
 from tasktokens.models.task_tokens import TaskEncoder, TaskTokenActor
 from tasktokens.tasks import get_task
 from tasktokens.tasks.base import TaskEnvConfig
-from tasktokens.train.checkpoint import WEIGHTS, CheckpointError
+from tasktokens.train.checkpoint import WEIGHTS, CheckpointError, resolve_saved_path
 from tasktokens.train.distill import load_bfm
 from tasktokens.train.runner import Runner, RunnerConfig
 
@@ -157,10 +157,11 @@ def needs_bfm(method: str) -> bool:
 
 def build_adapt_runner(cfg: AdaptConfig) -> TokenRunner:
     spec = get_task(cfg.task)
-    if needs_bfm(cfg.method) and not Path(cfg.bfm).exists():
+    bfm_path = resolve_saved_path(cfg.bfm)
+    if needs_bfm(cfg.method) and not bfm_path.exists():
         raise CheckpointError(f"{cfg.bfm}: no BFM checkpoint; distil one with `tasktokens pretrain bfm` or pass --bfm PATH")
     env = spec.env_cls(spec.config_cls(env=TaskEnvConfig(num_envs=cfg.num_envs, seed=cfg.seed)))
-    bfm = load_bfm(cfg.bfm, env.character)[0] if needs_bfm(cfg.method) else None
+    bfm = load_bfm(bfm_path, env.character)[0] if needs_bfm(cfg.method) else None
     actor = build_actor(cfg, env, bfm)
     obs = env.get_observations()
     groups = {"actor": ["policy", "task"], "critic": ["policy", "task"]}

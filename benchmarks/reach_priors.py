@@ -1,0 +1,68 @@
+"""Can the frozen BFM stand and reach from hand-written goals alone (no task token)?
+
+Usage: .venv/bin/python benchmarks/reach_priors.py [--envs 64] [--bfm PATH]
+Runs the reach task's episodes (300 steps, deterministic) with four goal variants: no goal; a
+standing root goal (zero planar velocity, current heading, pelvis upright, every goal frame); the
+reach prior (right hand at the target in the far frame, tasks/priors.py); and both together.
+Prints the mean steps before the first fall, the task's success rate, and the median hand-target
+distance over the steps the character was up.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import torch
+
+from tasktokens.eval.bfm import SHIPPED_BFM
+from tasktokens.models.bfm import Goals
+from tasktokens.tasks import get_task
+from tasktokens.tasks.base import TaskEnvConfig
+from tasktokens.tasks.priors import goal_times, reach_prior, root_frames
+from tasktokens.train.distill import load_bfm
+
+VARIANTS = ("no goal", "stand", "reach prior", "stand + reach prior")
+
+
+def rollout(variant: str, envs: int, bfm_path, seed: int = 1, steps: int = 300) -> tuple[float, float, float]:
+    """(mean steps before the first fall, success rate, median hand-target distance in m)."""
+    spec = get_task("reach")
+    env = spec.env_cls(spec.config_cls(env=TaskEnvConfig(num_envs=envs, num_threads=1, episode_steps=steps, seed=seed)))
+    bfm, _ = load_bfm(bfm_path, env.character)
+    entities = len(env.character.conditionable_bodies) + 1
+    times = goal_times(bfm.cfg.near_steps, env.dt)
+    frames = times.numel()
+    hand = reach_prior(bfm.cfg.near_steps, entities, env.dt, env.character.conditionable_bodies.index("right_hand"))
+    stand = root_frames(torch.zeros(envs, frames, 2), torch.zeros(envs, frames), entities)
+    running, life, dists = torch.ones(envs, dtype=torch.bool), torch.zeros(envs), []
+    obs = env.get_observations()
+    with torch.inference_mode():
+        for _ in range(steps):
+            goals = None
+            if "reach" in variant:
+                goals = hand(obs["policy"], obs["task"])
+            if "stand" in variant:
+                goals = Goals(stand if goals is None else goals.frames + stand, times.expand(envs, -1))
+            obs, _r, done, _e = env.step(bfm.act(obs["policy"], goals, None))
+            dists.append((env.hand_pos() - env.target).norm(dim=-1)[running])
+            life += running.float()
+            running &= ~done
+            env.segments.counting &= running  # each environment's first episode only
+    return float(life.mean()), env.segments.rate, float(torch.cat(dists).median())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--envs", type=int, default=64)
+    parser.add_argument("--bfm", default=str(SHIPPED_BFM))
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    print("| goals | mean steps before the first fall (300 max) | success | median hand-target distance (m) |")
+    print("| --- | --- | --- | --- |")
+    for v in VARIANTS:
+        life, rate, dist = rollout(v, args.envs, args.bfm)
+        print(f"| {v} | {life:.0f} | {rate:.3f} | {dist:.2f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
