@@ -37,7 +37,8 @@ class AdaptConfig:
     """Std of the Gaussian actions PPO explores with (None: the BFM's fixed std, exp(-2.9) = 0.055,
     as in the paper). Under 0.055 the shipped BFM falls after 82 steps on average, under 0.02 after
     214 (deterministic: 231; benchmarks/exploration_noise.py), so training episodes rarely reached
-    a task's success window. Evaluation is deterministic, so this only changes training."""
+    a task's success window. Evaluation is deterministic, so this only changes training. Methods
+    through the BFM use it; ppo_scratch learns its own std."""
     latent_penalty: float = 0.01
     """latent_policy: weight of mean ||z - mu_prior||^2 in the loss."""
     prior: bool = False
