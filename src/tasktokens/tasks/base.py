@@ -27,6 +27,12 @@ from tasktokens.tasks.rewards import SegmentSuccess
 Tensor = torch.Tensor
 
 
+def default_init_clips() -> list[Path]:
+    """Clips whose reference states start task episodes unless init_motions says otherwise: the
+    locomotion clips among the default motion data."""
+    return [p for p in find_clip_files(default_motion_paths()) if is_locomotion(p.stem)]
+
+
 @dataclass
 class TaskEnvConfig:
     """Settings shared by the tasks."""
@@ -90,7 +96,7 @@ class TaskEnv:
 
     @staticmethod
     def _locomotion_lib(cfg: TaskEnvConfig) -> MotionLib:
-        paths = cfg.init_motions or [p for p in find_clip_files(default_motion_paths()) if is_locomotion(p.stem)]
+        paths = cfg.init_motions or default_init_clips()
         return MotionLib.from_paths(paths, get_character(cfg.character))
 
     # --- task hooks ----------------------------------------------------------------------------

@@ -12,7 +12,6 @@ from pathlib import Path
 from rich.console import Console
 
 from tasktokens.character import get_character
-from tasktokens.motion.labels import is_locomotion
 from tasktokens.train.checkpoint import CONFIG, WEIGHTS, load_weights
 
 console = Console(stderr=True)
@@ -71,10 +70,13 @@ def ship(cfg: Ship) -> Path:
     from tasktokens.motion.motion_lib import default_motion_paths
 
     config = meta["config"]  # a distillation names its clips at the top, a tracker in its env
-    motions = config.get("motions") or config.get("env", {}).get("motions") or [str(p) for p in default_motion_paths()]
-    clips = find_clip_files(motions)
-    if "task" in config:  # a task token: its episodes start from the locomotion clips (tasks/base.py)
-        clips = [c for c in clips if is_locomotion(c.stem)]
+    if "task" in config:  # a task token: its episodes start from the tasks' default clips
+        from tasktokens.tasks.base import default_init_clips
+
+        clips = default_init_clips()
+    else:
+        motions = config.get("motions") or config.get("env", {}).get("motions") or [str(p) for p in default_motion_paths()]
+        clips = find_clip_files(motions)
     licences = sorted({licence_of(str(c)) for c in clips})
     size_mb = (cfg.out / WEIGHTS).stat().st_size / 1e6
     lines = [
