@@ -135,3 +135,32 @@ def test_latent_penalty_gradient_is_that_of_the_squared_residual():
     r = head.residual(head.norm(x))
     (out + 0.5 * r.pow(2).sum(-1).mean()).backward()
     assert torch.allclose(with_hook, head.residual[-1].bias.grad, atol=1e-5)
+
+
+def test_resuming_a_token_through_another_bfm_is_refused_and_loses_nothing(tmp_path, tiny_bfm):
+    """The default BFM changes when a newer one is shipped; a token resumed through a BFM other
+    than its own would silently train a different policy. Another path to the same file is fine."""
+    import dataclasses
+    import re
+    import shutil
+
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+
+    run = tmp_path / "tok"
+    _adapt(run, tiny_bfm, samples=32).run()
+    saved = (run / WEIGHTS).read_bytes()
+    other = tmp_path / "other_bfm.safetensors"
+    tensors = load_file(str(tiny_bfm))
+    with safe_open(str(tiny_bfm), "pt") as f:
+        metadata = f.metadata()
+    name = next(k for k in tensors if k.endswith("weight"))
+    tensors[name] = tensors[name] + 0.01  # a different BFM of the same shapes and character
+    save_file(tensors, str(other), metadata=metadata)
+    with pytest.raises(CheckpointError, match=re.escape(f"resume it with --bfm {tiny_bfm}")):
+        dataclasses.replace(_adapt(run, other, samples=64), resume=True).run()
+    assert (run / WEIGHTS).read_bytes() == saved
+    copy = tmp_path / "copy_of_bfm.safetensors"
+    shutil.copy(tiny_bfm, copy)
+    runner = dataclasses.replace(_adapt(run, copy, samples=64), resume=True).run()
+    assert runner.samples >= 64

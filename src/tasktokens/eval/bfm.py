@@ -28,7 +28,9 @@ from tasktokens.train.checkpoint import REPO_ROOT, resolve_saved_path
 from tasktokens.train.distill import load_bfm, reference_goals
 
 console = Console(stderr=True)
-SHIPPED_BFM = REPO_ROOT / "checkpoints" / "bfm" / "checkpoint.safetensors"
+# Shipped versions live side by side: v1 (checkpoints/bfm) stays because tokens trained on it name
+# it; the default is the latest.
+SHIPPED_BFM = REPO_ROOT / "checkpoints" / "bfm_v2" / "checkpoint.safetensors"
 FAR_STEPS = 30
 
 

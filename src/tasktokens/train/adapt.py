@@ -6,6 +6,8 @@ BFM it was trained on is named in the config and checked by character when loade
 
 from __future__ import annotations
 
+import filecmp
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -156,11 +158,28 @@ def needs_bfm(method: str) -> bool:
     return method != "ppo_scratch"
 
 
+def check_resumed_bfm(cfg: AdaptConfig, bfm_path: Path) -> None:
+    """A token only works through the BFM it was trained with, and the default BFM changes when a
+    newer one is shipped: refuse to resume a run through a BFM other than its own (another path
+    to the same file content is fine)."""
+    saved = cfg.run_folder() / "config.json"
+    if not (cfg.resume and needs_bfm(cfg.method) and saved.exists()):
+        return
+    trained = json.loads(saved.read_text()).get("bfm")
+    own = resolve_saved_path(trained) if trained else None
+    if own is None or not own.exists() or not filecmp.cmp(own, bfm_path, shallow=False):
+        raise CheckpointError(
+            f"{cfg.run_folder()}: this run was trained through the BFM {trained}, not {cfg.bfm}; "
+            f"resume it with --bfm {trained} (a token only works with the BFM it was trained through)"
+        )
+
+
 def build_adapt_runner(cfg: AdaptConfig) -> TokenRunner:
     spec = get_task(cfg.task)
     bfm_path = resolve_saved_path(cfg.bfm)
     if needs_bfm(cfg.method) and not bfm_path.exists():
         raise CheckpointError(f"{cfg.bfm}: no BFM checkpoint; distil one with `tasktokens pretrain bfm` or pass --bfm PATH")
+    check_resumed_bfm(cfg, bfm_path)
     env = spec.env_cls(spec.config_cls(env=TaskEnvConfig(num_envs=cfg.num_envs, seed=cfg.seed)))
     bfm = load_bfm(bfm_path, env.character)[0] if needs_bfm(cfg.method) else None
     actor = build_actor(cfg, env, bfm)
