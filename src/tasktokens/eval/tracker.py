@@ -28,6 +28,8 @@ console = Console(stderr=True)
 # Shipped versions live side by side: v0 (checkpoints/tracker) stays because BFM v1 names it as
 # its teacher; the default is the latest.
 SHIPPED_TRACKER = REPO_ROOT / "checkpoints" / "tracker_v1" / "checkpoint.safetensors"
+
+
 def load_tracker(checkpoint: Path, character_name: str = "humanoid3d"):
     """(actor MLPModel in eval mode, TrackerTrainConfig) from a tracker checkpoint."""
     from tasktokens.train.tracker import TrackerTrainConfig
