@@ -51,7 +51,8 @@ class AdaptConfig:
     out: Path | None = None
     """Run folder (default: runs/tokens/<run_name>)."""
     resume: bool = False
-    """Continue the run in --out from its last checkpoint."""
+    """Continue the run in --out from its last checkpoint, through the BFM it was trained with
+    (pass that one as --bfm when it is not the default; another one is refused)."""
     bfm: Path = SHIPPED_BFM
     """The frozen BFM (default: the shipped one)."""
     num_envs: int = 512
