@@ -1,0 +1,64 @@
+"""How close a direction policy comes to the success rule, step by step.
+
+Usage: .venv/bin/python benchmarks/direction_speed.py [--token PATH] [--method task_tokens] [--envs 64]
+Runs the policy deterministically for 300 steps (as `tasktokens eval task` does, 64 environments,
+fall termination) and prints, by commanded speed: the share of the steps after each command's
+60-step grace period that meet the rule (|e_rel| <= 0.2), the mean speed along the command, and
+the mean steps before the first fall. Success needs every such step of a 199-step command to
+pass, so this says whether a policy is near the rule or far from it.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import torch
+
+from tasktokens.eval.bfm import SHIPPED_BFM
+from tasktokens.eval.task import load_policy
+from tasktokens.tasks import get_task
+from tasktokens.tasks.base import TaskEnvConfig
+from tasktokens.tasks.rewards import direction_errors
+
+BINS = ((0.0, 0.01), (1.0, 1.5), (1.5, 2.5), (2.5, 3.6))
+
+
+def measure(token, method: str, envs: int, steps: int = 300, seed: int = 1) -> dict:
+    spec = get_task("direction")
+    env = spec.env_cls(spec.config_cls(env=TaskEnvConfig(num_envs=envs, num_threads=1, episode_steps=steps, seed=seed)))
+    actor, _ = load_policy("direction", method, token, SHIPPED_BFM, env)  # the BFM is for prior_only
+    obs, alive, life = env.get_observations(), torch.ones(envs, dtype=torch.bool), torch.zeros(envs)
+    speed, along, ok = [], [], []
+    with torch.inference_mode():
+        for _ in range(steps):
+            obs, _r, done, _e = env.step(actor(obs))
+            alive &= ~done
+            life += alive.float()
+            e_rel, s, _t = direction_errors(env.root_velocity(), env.target_dir, env.target_speed)
+            judged = alive & (env.command_age > env.grace_steps)
+            speed.append(env.target_speed[judged]), along.append(s[judged]), ok.append(e_rel[judged].abs() <= 0.2)
+    speed, along, ok = torch.cat(speed), torch.cat(along), torch.cat(ok)
+    rows = {}
+    for lo, hi in BINS:
+        m = (speed >= lo) & (speed < hi)
+        if m.any():
+            rows[f"{lo}-{hi} m/s"] = (float(ok[m].float().mean()), float(along[m].mean()), int(m.sum()))
+    return {"rows": rows, "steps_before_fall": float(life.mean())}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--token", default=None, help="token checkpoint (default: the shipped direction token)")
+    p.add_argument("--method", default="task_tokens")
+    p.add_argument("--envs", type=int, default=64)
+    a = p.parse_args()
+    torch.set_num_threads(1)
+    out = measure(a.token, a.method, a.envs)
+    print(f"mean steps before the first fall: {out['steps_before_fall']:.0f} of 300")
+    print("commanded speed | judged steps passing | mean speed along the command | judged steps")
+    for name, (share, s, n) in out["rows"].items():
+        print(f"{name} | {share:.2f} | {s:.2f} | {n}")
+
+
+if __name__ == "__main__":
+    main()
