@@ -34,9 +34,9 @@ def measure(token, method: str, envs: int, steps: int = 300, seed: int = 1) -> d
             obs, _r, done, _e = env.step(actor(obs))
             alive &= ~done
             life += alive.float()
-            e_rel, s, _t = direction_errors(env.root_velocity(), env.target_dir, env.target_speed)
+            _e_rel, s, _t = direction_errors(env.root_velocity(), env.target_dir, env.target_speed)
             judged = alive & (env.command_age > env.grace_steps)
-            speed.append(env.target_speed[judged]), along.append(s[judged]), ok.append(e_rel[judged].abs() <= 0.2)
+            speed.append(env.target_speed[judged]), along.append(s[judged]), ok.append(env.step_ok()[judged])  # the task's own rule
     speed, along, ok = torch.cat(speed), torch.cat(along), torch.cat(ok)
     rows = {}
     for lo, hi in BINS:

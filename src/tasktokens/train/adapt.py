@@ -21,7 +21,7 @@ from tasktokens.models.baselines import LatentActor, add_lora, load_saved_state,
 from tasktokens.models.task_tokens import TaskEncoder, TaskTokenActor
 from tasktokens.tasks import get_task
 from tasktokens.tasks.base import TaskEnvConfig
-from tasktokens.train.checkpoint import WEIGHTS, CheckpointError, resolve_saved_path
+from tasktokens.train.checkpoint import CONFIG, WEIGHTS, CheckpointError, resolve_saved_path
 from tasktokens.train.distill import load_bfm
 from tasktokens.train.runner import Runner, RunnerConfig
 
@@ -163,7 +163,7 @@ def check_resumed_bfm(cfg: AdaptConfig, bfm_path: Path) -> None:
     """A token only works through the BFM it was trained with, and the default BFM changes when a
     newer one is shipped: refuse to resume a run through a BFM other than its own (another path
     to the same file content is fine)."""
-    saved = cfg.run_folder() / "config.json"
+    saved = cfg.run_folder() / CONFIG
     if not (cfg.resume and needs_bfm(cfg.method) and saved.exists()):
         return
     trained = json.loads(saved.read_text()).get("bfm")
