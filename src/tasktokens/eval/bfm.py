@@ -28,9 +28,9 @@ from tasktokens.train.checkpoint import REPO_ROOT, resolve_saved_path
 from tasktokens.train.distill import load_bfm, reference_goals
 
 console = Console(stderr=True)
-# Shipped versions live side by side: v1 (checkpoints/bfm) stays because tokens trained on it name
-# it; the default is the latest.
-SHIPPED_BFM = REPO_ROOT / "checkpoints" / "bfm_v2" / "checkpoint.safetensors"
+# Shipped versions live side by side: v1 (checkpoints/bfm) and v2 stay because tokens trained on
+# them name them; the default is the latest.
+SHIPPED_BFM = REPO_ROOT / "checkpoints" / "bfm_v3" / "checkpoint.safetensors"
 FAR_STEPS = 30
 
 
