@@ -83,6 +83,24 @@ def test_every_task_has_a_shipped_token_that_runs_on_the_shipped_bfm():
         assert report["samples_trained"] == card["samples_trained"] >= 2_500_000, task
 
 
+def test_the_shipped_hybrid_direction_token_loads_with_its_prior_and_a_missing_one_names_the_fix():
+    """`--method task_tokens_prior` defaults to checkpoints/tokens/<task>_prior (the token trained
+    beside the prior); a method with no shipped policy says which `adapt` command makes one."""
+    import json
+
+    import pytest
+
+    from tasktokens.eval.task import SHIPPED_TOKENS, TaskEval
+    from tasktokens.train.checkpoint import CheckpointError
+
+    card = json.loads((SHIPPED_TOKENS / "direction_prior" / "eval.json").read_text())
+    report = TaskEval(task="direction", method="task_tokens_prior", episodes=2, episode_steps=10).run()
+    assert report["method"] == card["method"] == "task_tokens_prior"
+    assert report["samples_trained"] == card["samples_trained"] >= 2_500_000
+    with pytest.raises(CheckpointError, match=r"tasktokens adapt --task long_jump --method lora`"):
+        TaskEval(task="long_jump", method="lora", episodes=2, episode_steps=10).run()
+
+
 def test_every_shipped_checkpoint_names_an_upstream_checkpoint_that_is_shipped():
     """Shipped versions live side by side (a newer tracker or BFM goes to a new folder): the
     teacher of every shipped BFM and the BFM of every shipped token, as their saved configs name

@@ -26,7 +26,7 @@ from tasktokens.motion.motion_lib import MotionLib, default_motion_paths
 from tasktokens.tasks import get_task
 from tasktokens.tasks.base import TaskEnvConfig
 from tasktokens.train.adapt import AdaptConfig, build_actor, needs_bfm, run_name, split_method
-from tasktokens.train.checkpoint import REPO_ROOT, from_jsonable, load_weights, resolve_saved_path
+from tasktokens.train.checkpoint import REPO_ROOT, CheckpointError, from_jsonable, load_weights, resolve_saved_path
 from tasktokens.train.distill import load_bfm
 from tasktokens.viz.recording import RecordingWriter
 
@@ -47,6 +47,10 @@ def load_policy(task: str, method: Method, token: Path | None, bfm_path: Path, e
         return TaskTokenActor(env.get_observations(), bfm, None, prior_fn).eval(), 0
     trained, prior = split_method(method)
     path = token or shipped_token(task, trained, prior)
+    if token is None and not path.exists():
+        flags = f"--task {task}" + (" --prior" if prior else "") + ("" if trained == "task_tokens" else f" --method {trained}")
+        raise CheckpointError(f"{path}: no shipped {method} policy for {task}; train one with `tasktokens adapt {flags}` "
+                              f"and pass its checkpoint with --token")
     tensors, meta = load_weights(path, env.character)
     cfg = from_jsonable(AdaptConfig, meta["config"])
     if cfg.task != task:
