@@ -62,6 +62,10 @@ def test_segment_success_counts_grace_and_falls():
     assert (seg.finished, seg.succeeded) == (3, 1)
     seg.close(torch.tensor([2]))
     assert (seg.finished, seg.succeeded) == (4, 2) and seg.rate == 0.5
+    # per environment: env 0 passed then fell, env 1 missed, env 2 passed
+    assert seg.finished_env.tolist() == [2, 1, 1] and seg.succeeded_env.tolist() == [1, 0, 1]
+    assert seg.rate_of(torch.tensor([0])) == 0.5 and seg.rate_of(torch.tensor([1])) == 0.0
+    assert seg.rate_of(torch.tensor([False, True, True])) == 0.5
 
 
 def test_segment_success_ever_rule():

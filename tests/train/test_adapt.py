@@ -61,6 +61,22 @@ def test_eval_task_for_a_token_and_prior_only(tmp_path, tiny_bfm):
         TaskEval(task="direction", token=tmp_path / "tok" / WEIGHTS, episodes=2, episode_steps=5).run()
 
 
+def test_ood_sweep_gives_each_group_its_physics_and_matches_single_evaluations(tmp_path, tiny_bfm):
+    from tasktokens.eval.task import TaskEval, TaskSweep
+
+    kw = dict(task="direction", method="prior_only", bfm=tiny_bfm, episode_steps=40)
+    sweep = TaskSweep(kind="gravity", values=(0.0, 3.0), episodes=3, json=tmp_path / "s.json", **kw).run()
+    steps = sweep["mean_episode_steps"]
+    assert steps["0.0"] == 40 and steps["3.0"] < 40  # nothing falls without gravity; triple gravity fells the untrained BFM
+    assert (tmp_path / "s.json").exists() and set(sweep["success_rate"]) == {"0.0", "3.0"}
+    # a one-value sweep is the same evaluation as `eval task` at that scale (same seed and batch)
+    for kind, key in (("gravity", "gravity_scale"), ("mass", "mass_scale")):
+        one = TaskSweep(kind=kind, values=(1.6,), episodes=3, **kw).run()
+        single = TaskEval(episodes=3, **{key: 1.6}, **kw).run()
+        assert one["success_rate"]["1.6"] == single["success_rate"]
+        assert one["mean_episode_steps"]["1.6"] == single["mean_episode_steps"]
+
+
 def test_play_task_writes_a_video(tmp_path, tiny_bfm):
     from tasktokens.eval.task import PlayTask
 

@@ -14,7 +14,7 @@ from tasktokens.cli.motion import MotionCheck, MotionConvert, PlayMotion
 from tasktokens.eval.bfm import BFMEval
 from tasktokens.eval.compare import ReportConfig
 from tasktokens.eval.export import ExportOnnx
-from tasktokens.eval.task import PlayTask, TaskEval
+from tasktokens.eval.task import PlayTask, TaskEval, TaskSweep
 from tasktokens.eval.tracker import PlayTracker, TrackerEval
 from tasktokens.motion.clip import ClipError
 from tasktokens.train.adapt import AdaptConfig
@@ -36,6 +36,7 @@ COMMANDS: dict[tuple[str, ...], type] = {
     ("eval", "tracker"): TrackerEval,
     ("eval", "bfm"): BFMEval,
     ("eval", "task"): TaskEval,
+    ("eval", "sweep"): TaskSweep,
     ("play",): PlayTask,
     ("play-tracker",): PlayTracker,
     ("ship",): Ship,

@@ -19,7 +19,7 @@ from rich.console import Console
 
 from tasktokens.eval.bfm import SHIPPED_BFM
 from tasktokens.eval.report import write_json
-from tasktokens.eval.task import TaskEval
+from tasktokens.eval.task import TaskEval, TaskSweep
 from tasktokens.train.adapt import AdaptConfig, run_name, split_method
 from tasktokens.train.checkpoint import WEIGHTS
 
@@ -52,6 +52,7 @@ class ReportConfig:
     friction: tuple[float, ...] = (0.5, 0.65, 0.8, 0.95, 1.1, 1.25, 1.4, 1.55, 1.7, 1.85, 2.0)
     mass: tuple[float, ...] = (0.5, 0.75, 1.0, 1.25, 1.5)
     ood_episodes: int = 32
+    """Episodes per out-of-distribution value (all values of a sweep run as one batch)."""
     bfm: Path = SHIPPED_BFM
     runs: Path = Path("runs/report")
     """Cache of trained runs and their evaluations (reused when present)."""
@@ -101,8 +102,7 @@ class ReportConfig:
         put("samples_to_90", samples_to_90(curves))
         put("naturalness", statistics.fmean(nat))
         for kind, values in (("gravity", self.gravity), ("friction", self.friction), ("mass", self.mass)):
-            sweep = {str(v): self._ood(method, task, token, kind, v) for v in values}
-            results["ood"][kind].setdefault(method, {})[task] = sweep
+            results["ood"][kind].setdefault(method, {})[task] = self._ood(method, task, token, kind, values) if values else {}
 
     def _run_dir(self, method: str, task: str, seed: int) -> Path:
         trained, prior = split_method(method)
@@ -121,9 +121,9 @@ class ReportConfig:
             cfg.run()
         return self._cached(cache, lambda: self._eval(method, task, run / WEIGHTS)), run / WEIGHTS
 
-    def _eval(self, method: str, task: str, token: Path | None, **physics) -> dict:
-        return TaskEval(task=task, method=method, token=token, bfm=self.bfm, episodes=self.episodes if not physics else self.ood_episodes,
-                        episode_steps=self.episode_steps, naturalness=not physics, **physics).run()
+    def _eval(self, method: str, task: str, token: Path | None) -> dict:
+        return TaskEval(task=task, method=method, token=token, bfm=self.bfm, episodes=self.episodes, episode_steps=self.episode_steps,
+                        naturalness=True).run()
 
     @staticmethod
     def _cached(path: Path, compute) -> dict:
@@ -133,11 +133,18 @@ class ReportConfig:
         write_json(path, report)
         return report
 
-    def _ood(self, method: str, task: str, token: Path | None, kind: str, value: float) -> float:
-        name = f"{task}_prior_only" if method == "prior_only" else None
-        folder = self.runs / name if name else token.parent
-        key = {"gravity": "gravity_scale", "friction": "friction_scale", "mass": "mass_scale"}[kind]
-        rep = self._cached(folder / f"ood_{kind}_{value}.json", lambda: self._eval(method, task, token, **{key: value}))
+    def _ood(self, method: str, task: str, token: Path | None, kind: str, values: tuple[float, ...]) -> dict[str, float]:
+        """Success at each scale of one physics quantity: one batched sweep (eval/task.py
+        TaskSweep), cached beside the run; recomputed when the values or episodes differ."""
+        folder = self.runs / f"{task}_prior_only" if method == "prior_only" else token.parent
+        path = folder / f"ood_{kind}.json"
+        want = [str(v) for v in values]
+        if path.exists():
+            rep = json.loads(path.read_text())
+            if list(rep["success_rate"]) == want and rep["episodes"] == self.ood_episodes:
+                return rep["success_rate"]
+        rep = TaskSweep(task=task, method=method, token=token, bfm=self.bfm, kind=kind, values=values, episodes=self.ood_episodes,
+                        episode_steps=self.episode_steps, json=path).run()
         return rep["success_rate"]
 
     # --- plots ---------------------------------------------------------------------------------

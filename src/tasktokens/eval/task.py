@@ -64,6 +64,26 @@ def load_policy(task: str, method: Method, token: Path | None, bfm_path: Path, e
     return actor.eval(), int(meta.get("samples", 0))
 
 
+def run_first_episodes(env, actor, steps: int, observe=None) -> torch.Tensor:
+    """Step every environment through its first episode, to its time-out or a fall, with
+    deterministic actions; later episodes are not counted in env.segments. observe(running (N,)
+    bool) is called before each step. Returns the length of each first episode in steps, (N,)."""
+    running = torch.ones(env.num_envs, dtype=torch.bool)
+    length = torch.zeros(env.num_envs, dtype=torch.long)
+    obs = env.get_observations()
+    with torch.inference_mode():
+        for _ in range(steps):
+            if observe is not None:
+                observe(running)
+            obs, _r, done, _e = env.step(actor(obs))
+            length += running.long()
+            running &= ~done
+            env.segments.counting &= running
+            if not running.any():
+                break
+    return length
+
+
 @functools.lru_cache(maxsize=2)
 def _scorer(character_name: str) -> NaturalnessScorer:
     char = get_character(character_name)
@@ -116,28 +136,70 @@ class TaskEval:
                                 friction_scale=self.friction_scale, mass_scale=self.mass_scale)
         env = spec.env_cls(spec.config_cls(env=env_cfg))
         actor, samples = load_policy(self.task, self.method, self.token, self.bfm, env)
-        running = torch.ones(self.episodes, dtype=torch.bool)
         recorder = RecordingWriter(env.sim.model, 1.0 / env.dt, f"{self.task} {self.method}") if self.record else None
-        obs = env.get_observations()
         poses, alive = [], []
-        with torch.inference_mode():
-            for _ in range(self.episode_steps):  # every episode runs once: to its time-out or a fall
-                if recorder is not None and running[0]:
-                    recorder.add_data(env.sim.batch.get_data(0), env.markers())
-                if self.naturalness:
-                    poses.append((env.sim.body_pos.float().clone(), env.sim.body_quat.float().clone()))
-                    alive.append(running.clone())
-                obs, _r, done, _e = env.step(actor(obs))
-                running &= ~done
-                env.segments.counting &= running  # later episodes of an environment are not counted
-                if not running.any():
-                    break
+
+        def observe(running: torch.Tensor) -> None:
+            if recorder is not None and running[0]:
+                recorder.add_data(env.sim.batch.get_data(0), env.markers())
+            if self.naturalness:
+                poses.append((env.sim.body_pos.float().clone(), env.sim.body_quat.float().clone()))
+                alive.append(running.clone())
+
+        length = run_first_episodes(env, actor, self.episode_steps, observe)
         if recorder is not None:
             recorder.save(self.record)
         extra = {"naturalness": naturalness_of(poses, alive, env.character)} if self.naturalness else {}
         report = {"task": self.task, "method": self.method, "success_rate": env.segments.rate, "episodes": self.episodes,
-                  "trainable_params": trainable_parameters(actor), "samples_trained": samples,
+                  "trainable_params": trainable_parameters(actor), "samples_trained": samples, "mean_episode_steps": length.float().mean().item(),
                   "physics": {"gravity_scale": self.gravity_scale, "friction_scale": self.friction_scale, "mass_scale": self.mass_scale}} | extra
+        console.print(report)
+        write_json(self.json, report)
+        return report
+
+
+OOD_KINDS = ("gravity", "friction", "mass")
+OOD_SETTERS = {"gravity": "set_gravity_scale", "friction": "set_friction_scale", "mass": "set_mass_scale"}
+
+
+@dataclass
+class TaskSweep:
+    """Out-of-distribution success of a method on a task: one batched evaluation in which each
+    group of `episodes` environments runs under its own gravity, friction or body-mass scale
+    (the same numbers as one `tasktokens eval task --gravity-scale V` per value, at the cost of one)."""
+
+    task: str = "direction"
+    method: Method = "task_tokens"
+    token: Path | None = None
+    """Token checkpoint (default: the shipped one of the task and method)."""
+    bfm: Path = SHIPPED_BFM
+    """BFM for prior_only (tokens name their own BFM)."""
+    kind: Literal["gravity", "friction", "mass"] = "gravity"
+    """Which physics scale is swept."""
+    values: tuple[float, ...] = (0.25, 0.4, 0.6, 0.75, 1.0, 1.15, 1.3, 1.5, 1.75, 2.0)
+    """Scales (gravity: the paper's sweep)."""
+    episodes: int = 16
+    """Episodes per value."""
+    episode_steps: int = 300
+    seed: int = 1
+    json: Path | None = None
+    """Write {"task", "method", "kind", "success_rate": {value: rate}, "episodes", ...} here."""
+
+    def run(self) -> dict:
+        if not self.values or self.episodes < 1:
+            raise ValueError(f"TaskSweep needs values and episodes >= 1; got values={self.values}, episodes={self.episodes}")
+        spec = get_task(self.task)
+        n = len(self.values) * self.episodes
+        env = spec.env_cls(spec.config_cls(env=TaskEnvConfig(num_envs=n, episode_steps=self.episode_steps, seed=self.seed)))
+        actor, samples = load_policy(self.task, self.method, self.token, self.bfm, env)
+        # set after the reset, which only places the bodies: the physics changes from the first step
+        getattr(env.sim, OOD_SETTERS[self.kind])(torch.tensor(self.values, dtype=torch.float64).repeat_interleave(self.episodes))
+        length = run_first_episodes(env, actor, self.episode_steps).float()
+        group = torch.arange(n) // self.episodes
+        rates = {str(v): env.segments.rate_of(group == i) for i, v in enumerate(self.values)}
+        steps = {str(v): length[group == i].mean().item() for i, v in enumerate(self.values)}
+        report = {"task": self.task, "method": self.method, "kind": self.kind, "success_rate": rates, "mean_episode_steps": steps,
+                  "episodes": self.episodes, "trainable_params": trainable_parameters(actor), "samples_trained": samples}
         console.print(report)
         write_json(self.json, report)
         return report

@@ -67,6 +67,11 @@ class Goals:
     skill: Tensor | None = None
     """(N,) skill label ids, -1 for none; None for no skill token at all."""
 
+    def to(self, device: torch.device | str) -> Goals:
+        """The same goals on another torch device."""
+        skill = None if self.skill is None else self.skill.to(device)
+        return Goals(self.frames.to(device), self.times.to(device), skill)
+
     def visible(self) -> Tensor:
         """(N, F) bool: goal tokens with at least one mask bit on."""
         return self.frames[..., -2:].sum(dim=(-1, -2)) > 0
@@ -99,7 +104,7 @@ class BFM(nn.Module):
         """(N, T, d) token sequence and (N, T) bool 'hidden' mask, before dropping."""
         n = proprio_n.shape[0]
         seq = [self.proprio_embed(proprio_n)[:, None, :]]
-        hidden = [torch.zeros(n, 1, dtype=torch.bool)]
+        hidden = [torch.zeros(n, 1, dtype=torch.bool, device=proprio_n.device)]
         if goals is not None:
             f = goals.frames.shape[1]
             flat = torch.cat([goals.frames.flatten(2), goals.times[..., None]], dim=-1)
@@ -111,7 +116,7 @@ class BFM(nn.Module):
                 hidden.append((goals.skill < 0)[:, None])
         if extra_tokens is not None:  # always visible (task tokens)
             seq.append(extra_tokens)
-            hidden.append(torch.zeros(n, extra_tokens.shape[1], dtype=torch.bool))
+            hidden.append(torch.zeros(n, extra_tokens.shape[1], dtype=torch.bool, device=proprio_n.device))
         return torch.cat(seq, dim=1), torch.cat(hidden, dim=1)
 
     def prior(self, proprio: Tensor, goals: Goals | None = None, extra_tokens: Tensor | None = None,
@@ -162,7 +167,7 @@ def distillation_loss(bfm: BFM, proprio: Tensor, goals: Goals, posterior_obs: Te
     """MSE(decoder(proprio, z ~ posterior), teacher action) + beta * KL(posterior || prior)."""
     mu_q, logvar_q = bfm.posterior_params(proprio, posterior_obs)
     mu_p, logvar_p = bfm.prior(proprio, goals)
-    eps = torch.randn(mu_q.shape, generator=generator)
+    eps = torch.randn(mu_q.shape, generator=generator, device=mu_q.device)
     z = mu_q + (0.5 * logvar_q).exp() * eps
     mse = (bfm.decode(proprio, z) - teacher_actions).pow(2).mean()
     kl = gaussian_kl(mu_q, logvar_q, mu_p, logvar_p).mean()

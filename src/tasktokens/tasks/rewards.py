@@ -81,6 +81,9 @@ class SegmentSuccess:
         """Environments whose segments are counted (evaluation counts each environment's first episode)."""
         self.finished = 0
         self.succeeded = 0
+        self.finished_env = torch.zeros(num_envs, dtype=torch.long)
+        """Judged segments per environment (an out-of-distribution sweep groups them by physics)."""
+        self.succeeded_env = torch.zeros(num_envs, dtype=torch.long)
 
     def update(self, step_ok: Tensor) -> None:
         """Record one step of every environment."""
@@ -101,9 +104,16 @@ class SegmentSuccess:
         ok = self.ok[ids] if self.rule == "ever" else self.ok[ids] & ~failed
         self.finished += int(judged.sum())
         self.succeeded += int((judged & ok).sum())
+        self.finished_env.index_add_(0, ids, judged.long())
+        self.succeeded_env.index_add_(0, ids, (judged & ok).long())
         self.steps[ids] = 0
         self.ok[ids] = self.rule == "all"
 
     @property
     def rate(self) -> float:
         return self.succeeded / self.finished if self.finished else 0.0
+
+    def rate_of(self, envs: Tensor) -> float:
+        """Success rate over the segments of some environments: envs (N,) bool or indices."""
+        finished = int(self.finished_env[envs].sum())
+        return int(self.succeeded_env[envs].sum()) / finished if finished else 0.0

@@ -126,13 +126,20 @@ class DistillConfig:
     3.6M-sample run: changing z moved the actions by 4e-5 MSE; tests/models/test_bfm.py)."""
     runner: RunnerConfig = field(default_factory=RunnerConfig)
     torch_threads: int = 2
+    sim_threads: int | None = None
+    """C threads of the simulation (default: the teacher's setting)."""
+    device: str = "cpu"
+    """Torch device of the student (its forward in rollouts and its updates), e.g. "cuda" on a
+    GPU machine. The simulation and the teacher stay on the CPU; checkpoints are saved from CPU
+    copies, so a run trained on a GPU resumes and evaluates on the CPU."""
 
     def run(self) -> DistillRunner:
         torch.set_num_threads(self.torch_threads)
         torch.manual_seed(self.runner.seed)
         tensors, teacher_cfg = load_tracker(self.teacher)
         motions = self.motions or teacher_cfg.env.motions
-        env_cfg = dataclasses.replace(teacher_cfg.env, num_envs=self.num_envs, curriculum_samples=0, motions=motions)
+        env_cfg = dataclasses.replace(teacher_cfg.env, num_envs=self.num_envs, curriculum_samples=0, motions=motions,
+                                      num_threads=self.sim_threads or teacher_cfg.env.num_threads)
         env = TrackingEnv(env_cfg)
         teacher = build_actor(tensors, teacher_cfg, env.get_observations(), env.num_actions)
         runner = DistillRunner(env, teacher, self)
@@ -155,7 +162,8 @@ class DistillRunner(TrainLoop):
         self.clip_skill = torch.tensor([self.skills.index(skill_label(n)) for n in env.lib.names])
         bfm_cfg = dataclasses.replace(cfg.bfm, num_goal_frames=self.num_near + 1, near_steps=tuple(env.cfg.future_steps), num_skills=len(self.skills))
         num_post = env.num_obs - self.num_proprio
-        self.bfm = BFM(bfm_cfg, self.num_proprio, self.body_idx.numel() + 1, num_post, env.num_actions)
+        self.device = torch.device(cfg.device)
+        self.bfm = BFM(bfm_cfg, self.num_proprio, self.body_idx.numel() + 1, num_post, env.num_actions).to(self.device)
         self.optimizer = torch.optim.Adam(self.bfm.parameters(), lr=cfg.learning_rate)
         self.batch_size = env.num_envs * cfg.steps_per_env
         self.gen = torch.Generator().manual_seed(cfg.runner.seed)
@@ -215,7 +223,7 @@ class DistillRunner(TrainLoop):
                 proprio, post = policy_obs[:, : self.num_proprio], policy_obs[:, self.num_proprio :]
                 goals = self.goals()
                 labels = self.teacher_labels(obs)
-                action = self.bfm.act(proprio, goals)
+                action = self.bfm.act(proprio.to(self.device), goals.to(self.device)).cpu()
                 self._buffer.append((proprio, goals, post, labels))
                 obs, _r, done, extras = env.step_targets(env.sim.pd_targets(action))
                 ep = extras["episode"]
@@ -229,18 +237,16 @@ class DistillRunner(TrainLoop):
 
     def update(self) -> dict[str, float]:
         self.bfm.train()
-        proprio = torch.cat([b[0] for b in self._buffer])
-        post = torch.cat([b[2] for b in self._buffer])
-        labels = torch.cat([b[3] for b in self._buffer])
-        frames = torch.cat([b[1].frames for b in self._buffer])
-        times = torch.cat([b[1].times for b in self._buffer])
-        skill = torch.cat([b[1].skill for b in self._buffer])
+        cat = lambda tensors: torch.cat(list(tensors)).to(self.device)  # noqa: E731
+        proprio, post, labels = cat(b[0] for b in self._buffer), cat(b[2] for b in self._buffer), cat(b[3] for b in self._buffer)
+        frames, times = cat(b[1].frames for b in self._buffer), cat(b[1].times for b in self._buffer)
+        skill = cat(b[1].skill for b in self._buffer)
         self.bfm.proprio_norm.update(proprio)
         self.bfm.posterior_norm.update(post)
         totals = {"loss": 0.0, "mse": 0.0, "kl": 0.0}
         n, count = proprio.shape[0], 0
         for _ in range(self.dcfg.epochs):
-            for idx in torch.randperm(n).chunk(self.dcfg.mini_batches):
+            for idx in torch.randperm(n, device=self.device).chunk(self.dcfg.mini_batches):
                 goals = Goals(frames[idx], times[idx], skill[idx])
                 loss, parts = distillation_loss(self.bfm, proprio[idx], goals, post[idx], labels[idx], self.dcfg.beta)
                 self.optimizer.zero_grad()
