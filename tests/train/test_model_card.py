@@ -25,6 +25,9 @@ def test_ship_writes_checkpoint_config_and_card(tmp_path):
     assert "| humanoid3d_walk | 0.75 | 40 | 4 |" in text
     assert "tasktokens eval tracker --episodes 4" in text
     assert "Data: 1 clips" in text  # the tracker's env names one clip
+    assert "CPU cores" in text and "elsewhere" not in text  # this machine, unless the run moved
+    moved = Ship(run_dir=run, out=out, eval_json=tmp_path / "eval.json", eval_command="e", machine="a GPU elsewhere").run().read_text()
+    assert "of wall time on a GPU elsewhere." in moved
 
 
 def test_card_of_a_distilled_bfm_lists_its_own_clips(tmp_path, teacher):

@@ -16,9 +16,10 @@ def test_small_report(tmp_path, tiny_bfm):
     cfg = ReportConfig(tasks=("reach", "strike"), methods=("task_tokens", "prior_only", "ppo_scratch"), samples=32, stages=2, seeds=1,
                        episodes=2, episode_steps=20, num_envs=4, gravity=(0.5, 1.0), friction=(1.0,), mass=(1.0,), ood_episodes=2,
                        bfm=tiny_bfm, runs=tmp_path / "runs", out_md=tmp_path / "results.md", out_json=tmp_path / "results.json",
-                       plots_dir=tmp_path / "plots",
+                       plots_dir=tmp_path / "plots", discussion=tmp_path / "discussion.md",
                        adapt_overrides=dict(encoder_hidden=(32,), critic_hidden=(32,), torch_threads=1,
                                             ppo=PPOConfig(steps_per_env=4, mini_batches=2, learning_epochs=1)))
+    (tmp_path / "discussion.md").write_text("## Comparison with the paper\n\nhand-written\n")
     results = cfg.run()
     saved = json.loads((tmp_path / "results.json").read_text())
     assert set(saved) >= {"success", "params", "samples_to_90", "ood", "naturalness", "plots"}
@@ -30,5 +31,6 @@ def test_small_report(tmp_path, tiny_bfm):
     assert all((tmp_path / "plots" / f).exists() for f in ("convergence.png", "ood_gravity.png", "ood_friction.png", "ood_mass.png"))
     md = (tmp_path / "results.md").read_text()
     assert "| task_tokens |" in md and "32 samples per run" in md
+    assert md.rstrip().endswith("## Comparison with the paper\n\nhand-written")  # the discussion follows the tables
     again = cfg.run()  # everything cached: same numbers without training
     assert again["success"] == results["success"]

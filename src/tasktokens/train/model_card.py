@@ -26,10 +26,13 @@ def licence_of(source: str) -> str:
     return "unknown: check the clip's source"
 
 
-def _machine() -> str:
+def describe_machine() -> str:
     import os
 
-    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, no GPU, {platform.system()}"
+    import torch
+
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
+    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, {gpu}, {platform.system()}"
 
 
 @dataclass
@@ -50,6 +53,9 @@ class Ship:
     """The command that trained the run, quoted in the card."""
     notes: str = ""
     """Free text added to the card (limitations, what is left)."""
+    machine: str | None = None
+    """Where the run was trained, for runs that moved between machines (e.g. resumed on a lent
+    GPU); default: this machine."""
     character: str = "humanoid3d"
 
     def run(self) -> Path:
@@ -84,7 +90,7 @@ def ship(cfg: Ship) -> Path:
         "",
         f"- Character: `{char.name}` ({char.metadata.get('source', '')}); checkpoint `{WEIGHTS}` ({size_mb:.1f} MB), resolved config `{CONFIG}`.",
         f"- Trained for {meta.get('samples', 0):,} environment steps ({meta.get('iteration', 0)} training iterations) in "
-        f"{meta.get('wall_seconds', 0) / 3600:.2f} h of wall time on {_machine()}.",
+        f"{meta.get('wall_seconds', 0) / 3600:.2f} h of wall time on {cfg.machine or describe_machine()}.",
         f"- Data: {len(clips)} clips; licences: {'; '.join(licences)}.",
     ]
     if "task" in config:
