@@ -28,6 +28,8 @@ def test_small_report(tmp_path, tiny_bfm):
     assert saved["params"]["prior_only"]["reach"] == 0 and saved["params"]["ppo_scratch"]["reach"] > 0
     assert [x for x, _ in saved["curves"]["task_tokens"]["reach"][0]] == [16, 32]
     assert set(saved["ood"]["gravity"]["task_tokens"]["reach"]) == {"0.5", "1.0"}
+    steps = saved["ood_steps"]["gravity"]["task_tokens"]["reach"]  # time upright, out of episode_steps
+    assert set(steps) == {"0.5", "1.0"} and all(0 < v <= 20 for v in steps.values())
     assert all((tmp_path / "plots" / f).exists() for f in ("convergence.png", "ood_gravity.png", "ood_friction.png", "ood_mass.png"))
     md = (tmp_path / "results.md").read_text()
     assert "| task_tokens |" in md and "32 samples per run" in md

@@ -70,7 +70,8 @@ class ReportConfig:
         results = {"budget": {"samples": self.samples, "stages": self.stages, "seeds": self.seeds, "seeds_other": self.seeds_other,
                               "episodes": self.episodes, "ood_episodes": self.ood_episodes},
                    "success": {}, "success_std": {}, "curves": {}, "params": {}, "samples_to_90": {}, "naturalness": {},
-                   "ood": {"gravity": {}, "friction": {}, "mass": {}}, "machine": describe_machine()}
+                   "ood": {"gravity": {}, "friction": {}, "mass": {}}, "ood_steps": {"gravity": {}, "friction": {}, "mass": {}},
+                   "machine": describe_machine()}
         for method in self.methods:
             for task in self.tasks:
                 if method in ("prior_only", "task_tokens_prior") and task in NO_PRIOR_TASKS:
@@ -106,7 +107,9 @@ class ReportConfig:
         put("samples_to_90", samples_to_90(curves))
         put("naturalness", statistics.fmean(nat))
         for kind, values in (("gravity", self.gravity), ("friction", self.friction), ("mass", self.mass)):
-            results["ood"][kind].setdefault(method, {})[task] = self._ood(method, task, token, kind, values) if values else {}
+            sweep = self._ood(method, task, token, kind, values) if values else {"success_rate": {}, "mean_episode_steps": {}}
+            results["ood"][kind].setdefault(method, {})[task] = sweep["success_rate"]
+            results["ood_steps"][kind].setdefault(method, {})[task] = sweep["mean_episode_steps"]
 
     def _run_dir(self, method: str, task: str, seed: int) -> Path:
         trained, prior = split_method(method)
@@ -137,19 +140,19 @@ class ReportConfig:
         write_json(path, report)
         return report
 
-    def _ood(self, method: str, task: str, token: Path | None, kind: str, values: tuple[float, ...]) -> dict[str, float]:
-        """Success at each scale of one physics quantity: one batched sweep (eval/task.py
-        TaskSweep), cached beside the run; recomputed when the values or episodes differ."""
+    def _ood(self, method: str, task: str, token: Path | None, kind: str, values: tuple[float, ...]) -> dict:
+        """Success and mean episode length at each scale of one physics quantity: one batched
+        sweep (eval/task.py TaskSweep), cached beside the run; recomputed when the values or
+        episodes differ."""
         folder = self.runs / f"{task}_prior_only" if method == "prior_only" else token.parent
         path = folder / f"ood_{kind}.json"
         want = [str(v) for v in values]
         if path.exists():
             rep = json.loads(path.read_text())
             if list(rep["success_rate"]) == want and rep["episodes"] == self.ood_episodes:
-                return rep["success_rate"]
-        rep = TaskSweep(task=task, method=method, token=token, bfm=self.bfm, kind=kind, values=values, episodes=self.ood_episodes,
-                        episode_steps=self.episode_steps, json=path).run()
-        return rep["success_rate"]
+                return rep
+        return TaskSweep(task=task, method=method, token=token, bfm=self.bfm, kind=kind, values=values, episodes=self.ood_episodes,
+                         episode_steps=self.episode_steps, json=path).run()
 
     # --- plots ---------------------------------------------------------------------------------
     def _plots(self, results: dict) -> list[str]:
@@ -173,16 +176,17 @@ class ReportConfig:
         axes[0][-1].legend(fontsize=7)
         fig.tight_layout()
         paths.append(self._save(fig, "convergence.png"))
-        for kind in ("gravity", "friction", "mass"):
-            fig, axes = plt.subplots(1, len(self.tasks), figsize=(4 * len(self.tasks), 3.2), squeeze=False)
-            for ax, task in zip(axes[0], self.tasks, strict=True):
-                for method, per_task in results["ood"][kind].items():
-                    if task in per_task:
-                        pts = sorted((float(k), v) for k, v in per_task[task].items())
-                        ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=method)
-                ax.set_title(f"{task}: {kind} scale")
-                ax.set_ylim(-0.02, 1.02)
-            axes[0][0].set_ylabel("success")
+        for kind in OOD_KINDS:  # success (top) and time upright (bottom) against the scale
+            fig, axes = plt.subplots(2, len(self.tasks), figsize=(4 * len(self.tasks), 6.0), squeeze=False)
+            for row, (key, scale, label) in enumerate((("ood", 1.0, "success"), ("ood_steps", self.episode_steps, "steps upright / episode"))):
+                for ax, task in zip(axes[row], self.tasks, strict=True):
+                    for method, per_task in results[key][kind].items():
+                        if per_task.get(task):
+                            pts = sorted((float(k), v / scale) for k, v in per_task[task].items())
+                            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=method)
+                    ax.set_title(f"{task}: {kind} scale")
+                    ax.set_ylim(-0.02, 1.02)
+                axes[row][0].set_ylabel(label)
             axes[0][-1].legend(fontsize=7)
             fig.tight_layout()
             paths.append(self._save(fig, f"ood_{kind}.png"))
