@@ -3,13 +3,19 @@
 import json
 
 from tasktokens.algos.ppo import PPOConfig
-from tasktokens.eval.compare import ReportConfig, samples_to_90
+from tasktokens.eval.compare import ReportConfig, return_at, samples_to_90
 
 
 def test_samples_to_90():
     curves = [[(10, 0.1), (20, 0.85), (30, 1.0)], [(10, 0.3), (20, 0.95), (30, 0.9)]]
     assert samples_to_90(curves) == 20  # means 0.2, 0.9, 0.95: 0.9 >= 0.9 * 0.95
     assert samples_to_90([[(10, 0.0), (20, 0.0)]]) is None
+
+
+def test_return_at_takes_the_last_logged_value_up_to_the_stage():
+    log = [(8, 1.0), (16, 2.5), (24, 3.0)]
+    assert return_at(log, 16) == 2.5 and return_at(log, 23) == 2.5 and return_at(log, 100) == 3.0
+    assert return_at(log, 7) != return_at(log, 7)  # nan: nothing logged yet
 
 
 def test_small_report(tmp_path, tiny_bfm):
@@ -27,6 +33,9 @@ def test_small_report(tmp_path, tiny_bfm):
     assert set(saved["success"]["prior_only"]) == {"reach"}  # no hand-written goals for strike
     assert saved["params"]["prior_only"]["reach"] == 0 and saved["params"]["ppo_scratch"]["reach"] > 0
     assert [x for x, _ in saved["curves"]["task_tokens"]["reach"][0]] == [16, 32]
+    # training return at the same sample counts, read back from the run's TensorBoard log
+    assert [x for x, _ in saved["return_curves"]["ppo_scratch"]["strike"][0]] == [16, 32]
+    assert all(r == r for _, r in saved["return_curves"]["task_tokens"]["reach"][0]) and "prior_only" not in saved["return"]
     assert set(saved["ood"]["gravity"]["task_tokens"]["reach"]) == {"0.5", "1.0"}
     steps = saved["ood_steps"]["gravity"]["task_tokens"]["reach"]  # time upright, out of episode_steps
     assert set(steps) == {"0.5", "1.0"} and all(0 < v <= 20 for v in steps.values())

@@ -69,7 +69,7 @@ class ReportConfig:
     def run(self) -> dict:
         results = {"budget": {"samples": self.samples, "stages": self.stages, "seeds": self.seeds, "seeds_other": self.seeds_other,
                               "episodes": self.episodes, "ood_episodes": self.ood_episodes},
-                   "success": {}, "success_std": {}, "curves": {}, "params": {}, "samples_to_90": {}, "naturalness": {},
+                   "success": {}, "success_std": {}, "curves": {}, "return": {}, "return_std": {}, "return_curves": {}, "params": {}, "samples_to_90": {}, "naturalness": {},
                    "ood": {"gravity": {}, "friction": {}, "mass": {}}, "ood_steps": {"gravity": {}, "friction": {}, "mass": {}},
                    "machine": describe_machine()}
         for method in self.methods:
@@ -89,7 +89,7 @@ class ReportConfig:
         return self.seeds if method in ("task_tokens", "fine_tune") else self.seeds_other
 
     def _cell(self, results: dict, method: str, task: str) -> None:
-        finals, curves, params, nat, token = [], [], 0, [], None
+        finals, curves, return_curves, params, nat, token = [], [], [], 0, [], None
         for seed in range(self._seeds(method) if method != "prior_only" else 1):
             curve = []
             for stage in range(1, self.stages + 1) if method != "prior_only" else [0]:
@@ -99,7 +99,14 @@ class ReportConfig:
             finals.append(curve[-1][1])
             nat.append(rep.get("naturalness", float("nan")))
             curves.append(curve)
+            if method != "prior_only":
+                log = training_returns(self._run_dir(method, task, seed))
+                return_curves.append([(x, return_at(log, x)) for x, _ in curve])
         put = lambda key, value: results[key].setdefault(method, {}).__setitem__(task, value)  # noqa: E731
+        if return_curves:
+            put("return_curves", return_curves)
+            put("return", statistics.fmean(c[-1][1] for c in return_curves))
+            put("return_std", statistics.pstdev(c[-1][1] for c in return_curves) if len(return_curves) > 1 else 0.0)
         put("success", statistics.fmean(finals))
         put("success_std", statistics.pstdev(finals) if len(finals) > 1 else 0.0)
         put("curves", curves)
@@ -163,16 +170,19 @@ class ReportConfig:
 
         self.plots_dir.mkdir(parents=True, exist_ok=True)
         paths = []
-        fig, axes = plt.subplots(1, len(self.tasks), figsize=(4 * len(self.tasks), 3.2), squeeze=False)
-        for ax, task in zip(axes[0], self.tasks, strict=True):
-            for method, per_task in results["curves"].items():
-                if task in per_task:
-                    xs, ys = mean_curve(per_task[task])
-                    ax.plot(xs, ys, marker="o", label=method)
-            ax.set_title(task)
-            ax.set_xlabel("samples")
-            ax.set_ylim(-0.02, 1.02)
+        fig, axes = plt.subplots(2, len(self.tasks), figsize=(4 * len(self.tasks), 6.0), squeeze=False)
+        for row, key in enumerate(("curves", "return_curves")):  # success (top) and training return (bottom)
+            for ax, task in zip(axes[row], self.tasks, strict=True):
+                for method, per_task in results[key].items():
+                    if task in per_task:
+                        xs, ys = mean_curve(per_task[task])
+                        ax.plot(xs, ys, marker="o", label=method)
+                ax.set_title(task)
+                ax.set_xlabel("samples")
+                if key == "curves":
+                    ax.set_ylim(-0.02, 1.02)
         axes[0][0].set_ylabel("success")
+        axes[1][0].set_ylabel("training return")
         axes[0][-1].legend(fontsize=7)
         fig.tight_layout()
         paths.append(self._save(fig, "convergence.png"))
@@ -197,6 +207,24 @@ class ReportConfig:
         path = self.plots_dir / name
         fig.savefig(path, dpi=90)
         return str(path)
+
+
+def training_returns(run: Path) -> list[tuple[int, float]]:
+    """(samples, running mean episode return) along a run, from its TensorBoard log
+    (train/episode_return, every log file of a resumed run)."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    acc = EventAccumulator(str(run / "tb"), size_guidance={"scalars": 0})
+    acc.Reload()
+    if "train/episode_return" not in acc.Tags()["scalars"]:
+        return []
+    return sorted((e.step, e.value) for e in acc.Scalars("train/episode_return"))
+
+
+def return_at(log: list[tuple[int, float]], samples: int) -> float:
+    """The last logged return at or before `samples` (nan when none)."""
+    before = [v for x, v in log if x <= samples]
+    return before[-1] if before else float("nan")
 
 
 def mean_curve(curves: list[list[tuple[int, float]]]) -> tuple[list[int], list[float]]:
@@ -227,6 +255,11 @@ def render_markdown(results: dict, cfg: ReportConfig) -> str:
         params = max(results["params"][method].values())
         s90 = ", ".join(f"{t}: {v:,}" if v is not None else f"{t}: -" for t, v in results["samples_to_90"][method].items())
         lines.append(f"| {method} | " + " | ".join(cells) + f" | {params:,} | {s90} |")
+    lines += ["", "## Training return at the end of the budget (running mean episode return, mean +- std over seeds)", "",
+              "| method | " + " | ".join(cfg.tasks) + " |", "| --- | " + " | ".join("---" for _ in cfg.tasks) + " |"]
+    for method, per_task in results["return"].items():
+        cells = [f"{per_task[t]:.1f} +- {results['return_std'][method][t]:.1f}" if t in per_task else "-" for t in cfg.tasks]
+        lines.append(f"| {method} | " + " | ".join(cells) + " |")
     lines += ["", "## Naturalness (nearest-neighbour distance to the motion data; lower is more natural)", "",
               "| method | " + " | ".join(cfg.tasks) + " |", "| --- | " + " | ".join("---" for _ in cfg.tasks) + " |"]
     for method, per_task in results["naturalness"].items():
