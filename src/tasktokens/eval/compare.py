@@ -167,6 +167,7 @@ class ReportConfig:
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import EngFormatter
 
         self.plots_dir.mkdir(parents=True, exist_ok=True)
         paths = []
@@ -176,15 +177,15 @@ class ReportConfig:
                 for method, per_task in results[key].items():
                     if task in per_task:
                         xs, ys = mean_curve(per_task[task])
-                        ax.plot(xs, ys, marker="o", label=method)
+                        ax.plot(xs, ys, marker="o", label=method, color=self._color(method))
                 ax.set_title(task)
                 ax.set_xlabel("samples")
+                ax.xaxis.set_major_formatter(EngFormatter())
                 if key == "curves":
                     ax.set_ylim(-0.02, 1.02)
         axes[0][0].set_ylabel("success")
         axes[1][0].set_ylabel("training return")
-        axes[0][-1].legend(fontsize=7)
-        fig.tight_layout()
+        self._legend(fig, axes)
         paths.append(self._save(fig, "convergence.png"))
         for kind in OOD_KINDS:  # success (top) and time upright (bottom) against the scale
             fig, axes = plt.subplots(2, len(self.tasks), figsize=(4 * len(self.tasks), 6.0), squeeze=False)
@@ -193,15 +194,28 @@ class ReportConfig:
                     for method, per_task in results[key][kind].items():
                         if per_task.get(task):
                             pts = sorted((float(k), v / scale) for k, v in per_task[task].items())
-                            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=method)
+                            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=method, color=self._color(method))
                     ax.set_title(f"{task}: {kind} scale")
                     ax.set_ylim(-0.02, 1.02)
                 axes[row][0].set_ylabel(label)
-            axes[0][-1].legend(fontsize=7)
-            fig.tight_layout()
+            self._legend(fig, axes)
             paths.append(self._save(fig, f"ood_{kind}.png"))
         plt.close("all")
         return paths
+
+    def _color(self, method: str) -> str:
+        """One colour per method in every panel (panels without some methods keep the others')."""
+        return f"C{self.methods.index(method) % 10}"
+
+    @staticmethod
+    def _legend(fig, axes) -> None:
+        """One legend for the figure, with every method that appears in any panel."""
+        handles = {}
+        for ax in axes.flat:
+            for h, label in zip(*ax.get_legend_handles_labels(), strict=True):
+                handles.setdefault(label, h)
+        fig.tight_layout(rect=(0, 0, 0.9, 1))
+        fig.legend(handles.values(), handles.keys(), loc="center right", fontsize=8)
 
     def _save(self, fig, name: str) -> str:
         path = self.plots_dir / name
@@ -255,7 +269,10 @@ def render_markdown(results: dict, cfg: ReportConfig) -> str:
         params = max(results["params"][method].values())
         s90 = ", ".join(f"{t}: {v:,}" if v is not None else f"{t}: -" for t, v in results["samples_to_90"][method].items())
         lines.append(f"| {method} | " + " | ".join(cells) + f" | {params:,} | {s90} |")
-    lines += ["", "## Training return at the end of the budget (running mean episode return, mean +- std over seeds)", "",
+    lines += ["", "## Training return at the end of the budget (mean +- std over seeds)", "",
+              "Running mean return of the training episodes that ended (trainer's `train/episode_return`). Training episodes "
+              "last up to 300 steps, so while a run has taken fewer steps per environment than that, only falls end episodes: "
+              "a policy that rarely falls scores near 0 here (see the time upright in the out-of-distribution plots).", "",
               "| method | " + " | ".join(cfg.tasks) + " |", "| --- | " + " | ".join("---" for _ in cfg.tasks) + " |"]
     for method, per_task in results["return"].items():
         cells = [f"{per_task[t]:.1f} +- {results['return_std'][method][t]:.1f}" if t in per_task else "-" for t in cfg.tasks]
