@@ -30,7 +30,7 @@ from tasktokens.train.distill import load_bfm, reference_goals
 console = Console(stderr=True)
 # Shipped versions live side by side: v1 (checkpoints/bfm) and v2 stay because tokens trained on
 # them name them; the default is the latest.
-SHIPPED_BFM = REPO_ROOT / "checkpoints" / "bfm_v3" / "checkpoint.safetensors"
+SHIPPED_BFM = REPO_ROOT / "checkpoints" / "bfm_v4" / "checkpoint.safetensors"
 FAR_STEPS = 30
 
 
