@@ -70,7 +70,7 @@ class ReportConfig:
         results = {"budget": {"samples": self.samples, "stages": self.stages, "seeds": self.seeds, "seeds_other": self.seeds_other,
                               "episodes": self.episodes, "ood_episodes": self.ood_episodes},
                    "success": {}, "success_std": {}, "curves": {}, "return": {}, "return_std": {}, "return_curves": {}, "params": {}, "samples_to_90": {}, "naturalness": {},
-                   "ood": {"gravity": {}, "friction": {}, "mass": {}}, "ood_steps": {"gravity": {}, "friction": {}, "mass": {}},
+                   "ood": {k: {} for k in OOD_KINDS}, "ood_steps": {k: {} for k in OOD_KINDS},
                    "machine": describe_machine()}
         for method in self.methods:
             for task in self.tasks:

@@ -23,6 +23,7 @@ from tasktokens.eval.report import write_json
 from tasktokens.models.baselines import load_saved_state
 from tasktokens.models.task_tokens import TaskTokenActor, trainable_parameters
 from tasktokens.motion.motion_lib import MotionLib, default_motion_paths
+from tasktokens.sim.batch_sim import BatchSim
 from tasktokens.tasks import get_task
 from tasktokens.tasks.base import TaskEnvConfig
 from tasktokens.train.adapt import AdaptConfig, build_actor, needs_bfm, run_name, split_method
@@ -159,7 +160,8 @@ class TaskEval:
 
 
 OOD_KINDS = ("gravity", "friction", "mass")
-OOD_SETTERS = {"gravity": "set_gravity_scale", "friction": "set_friction_scale", "mass": "set_mass_scale"}
+OOD_SETTERS = {"gravity": BatchSim.set_gravity_scale, "friction": BatchSim.set_friction_scale, "mass": BatchSim.set_mass_scale}
+"""The simulator's per-environment scale setter of each swept quantity."""
 
 
 @dataclass
@@ -193,7 +195,7 @@ class TaskSweep:
         env = spec.env_cls(spec.config_cls(env=TaskEnvConfig(num_envs=n, episode_steps=self.episode_steps, seed=self.seed)))
         actor, samples = load_policy(self.task, self.method, self.token, self.bfm, env)
         # set after the reset, which only places the bodies: the physics changes from the first step
-        getattr(env.sim, OOD_SETTERS[self.kind])(torch.tensor(self.values, dtype=torch.float64).repeat_interleave(self.episodes))
+        OOD_SETTERS[self.kind](env.sim, torch.tensor(self.values, dtype=torch.float64).repeat_interleave(self.episodes))
         length = run_first_episodes(env, actor, self.episode_steps).float()
         group = torch.arange(n) // self.episodes
         rates = {str(v): env.segments.rate_of(group == i) for i, v in enumerate(self.values)}

@@ -79,8 +79,6 @@ class SegmentSuccess:
         self.ok = torch.full((num_envs,), rule == "all")
         self.counting = torch.ones(num_envs, dtype=torch.bool)
         """Environments whose segments are counted (evaluation counts each environment's first episode)."""
-        self.finished = 0
-        self.succeeded = 0
         self.finished_env = torch.zeros(num_envs, dtype=torch.long)
         """Judged segments per environment (an out-of-distribution sweep groups them by physics)."""
         self.succeeded_env = torch.zeros(num_envs, dtype=torch.long)
@@ -102,12 +100,19 @@ class SegmentSuccess:
         judged = ((self.steps[ids] > self.grace) | failed) & self.counting[ids]
         # "ever": what was achieved stays achieved (a box toppled before a fall still counts)
         ok = self.ok[ids] if self.rule == "ever" else self.ok[ids] & ~failed
-        self.finished += int(judged.sum())
-        self.succeeded += int((judged & ok).sum())
         self.finished_env.index_add_(0, ids, judged.long())
         self.succeeded_env.index_add_(0, ids, (judged & ok).long())
         self.steps[ids] = 0
         self.ok[ids] = self.rule == "all"
+
+    @property
+    def finished(self) -> int:
+        """Judged segments of all environments."""
+        return int(self.finished_env.sum())
+
+    @property
+    def succeeded(self) -> int:
+        return int(self.succeeded_env.sum())
 
     @property
     def rate(self) -> float:
