@@ -2,10 +2,12 @@
 
 import math
 
+import pytest
 import torch
 
 from tasktokens.tasks.rewards import (
     SegmentSuccess,
+    VelocityWindow,
     direction_errors,
     direction_reward,
     reach_reward,
@@ -75,3 +77,24 @@ def test_segment_success_ever_rule():
     seg.update(torch.tensor([False, False]))
     seg.close(torch.tensor([0, 1]))
     assert (seg.finished, seg.succeeded) == (2, 1)
+
+
+def test_velocity_window_averages_a_stride_and_restarts_at_a_reset():
+    w = VelocityWindow(num_envs=2, steps=4)
+    w.fill(torch.tensor([0, 1]), torch.tensor([[1.0, 0, 0], [0.0, 0, 0]]))
+    for v in (0.8, 1.25, 0.8, 1.25):  # a walk's pelvis speeding up and slowing down
+        w.push(torch.tensor([[v, 0, 0], [2.0, 0, 0]]))
+    assert torch.allclose(w.mean()[:, 0], torch.tensor([1.025, 2.0]))
+    # per step, a 1.025 m/s command fails twice (e_rel -0.22 at 1.25); over the window it passes
+    per_step = direction_errors(torch.tensor([[1.25, 0, 0]]), X, torch.tensor([1.025]))[0]
+    assert per_step.abs().item() > 0.2
+    assert direction_errors(w.mean()[:1], X, torch.tensor([1.025]))[0].abs().item() < 1e-6
+    w.push(torch.tensor([[3.0, 0, 0], [2.0, 0, 0]]))  # the oldest step (0.8) leaves the window
+    assert w.mean()[0, 0].item() == pytest.approx((1.25 + 0.8 + 1.25 + 3.0) / 4)
+    w.fill(torch.tensor([1]), torch.tensor([[0.5, 0.5, 0]]))  # env 1 reset: its history is its new velocity
+    assert torch.allclose(w.mean()[1], torch.tensor([0.5, 0.5, 0.0]))
+    one = VelocityWindow(num_envs=1, steps=1)  # the paper's per-step rule
+    one.push(torch.tensor([[1.25, 0, 0]]))
+    assert one.mean()[0, 0].item() == 1.25
+    with pytest.raises(ValueError, match="speed window"):
+        VelocityWindow(1, 0)

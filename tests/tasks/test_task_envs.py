@@ -192,3 +192,25 @@ def test_physics_scales_reach_the_simulator(lib):
     assert torch.allclose(fr[:, 0, 0], torch.full((2,), 2.0 * env.sim.model.geom_friction[0, 0], dtype=torch.float64))
     mass = torch.as_tensor(env.sim.batch.expanded("body_mass"))
     assert torch.allclose(mass[:, 1:].sum(-1), torch.full((2,), 45.0 * 1.5, dtype=torch.float64))
+
+
+def test_direction_success_judges_the_windowed_root_velocity(lib):
+    """The step rule reads the root velocity averaged over speed_window_steps steps, restarted at a
+    reset; with a window of 1 it is the paper's per-step velocity."""
+    env = _env("direction", lib, speed_window_steps=3)
+    assert torch.allclose(env.root_velocity_window(), env.root_velocity())  # filled at the reset
+    vels = []
+    for _ in range(4):
+        env.step(torch.zeros(4, env.num_actions))
+        vels.append(env.root_velocity())
+    assert torch.allclose(env.root_velocity_window(), torch.stack(vels[-3:]).mean(0), atol=1e-6)
+    v = env.root_velocity_window()
+    env.target_yaw[:] = torch.atan2(v[:, 1], v[:, 0])
+    env.target_speed[:] = v[:, :2].norm(dim=-1).clamp_min(0.5)  # exactly the windowed speed (> floor)
+    fast = v[:, :2].norm(dim=-1) > 0.5
+    assert fast.any() and env.step_ok()[fast].all()
+    env.target_speed[:] = 3.0 * v[:, :2].norm(dim=-1) + 1.0
+    assert not env.step_ok().any()
+    per_step = _env("direction", lib, speed_window_steps=1)
+    per_step.step(torch.zeros(4, per_step.num_actions))
+    assert torch.allclose(per_step.root_velocity_window(), per_step.root_velocity())

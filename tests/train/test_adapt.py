@@ -107,6 +107,11 @@ def test_baselines_train_save_what_they_train_and_evaluate(tmp_path, tiny_bfm, m
         assert any(".bfm.prior_transformer." in k for k in actor_keys)
         moved = [k for k, v in bfm.named_parameters() if not torch.equal(v, dict(runner.alg.actor.bfm.named_parameters())[k])]
         assert moved
+        bfm_group, rest = runner.alg.optimizer.param_groups  # the BFM at its own, lower rate
+        assert bfm_group["lr"] == 2e-5 and rest["lr"] == 3e-4
+        assert {id(p) for p in bfm_group["params"]} == {id(p) for p in runner.alg.actor.bfm.parameters()}
+        encoder = {id(p) for p in runner.alg.actor.encoder.parameters()}
+        assert encoder <= {id(p) for p in rest["params"]} and {id(p) for p in runner.alg.critic.parameters()} <= {id(p) for p in rest["params"]}
     elif method == "lora":  # only adapters are saved; the base weights are bitwise unchanged
         bfm_keys = [k for k in actor_keys if ".bfm." in k]
         assert bfm_keys and all(k.endswith((".A", ".B")) for k in bfm_keys)
@@ -180,3 +185,10 @@ def test_resuming_a_token_through_another_bfm_is_refused_and_loses_nothing(tmp_p
     shutil.copy(tiny_bfm, copy)
     runner = dataclasses.replace(_adapt(run, copy, samples=64), resume=True).run()
     assert runner.samples >= 64
+
+
+def test_fine_tune_refuses_a_schedule_that_would_reset_the_bfm_rate():
+    from tasktokens.train.adapt import fine_tune_optimizer
+
+    with pytest.raises(ValueError, match="schedule fixed"):
+        fine_tune_optimizer(None, None, AdaptConfig(method="fine_tune", ppo=PPOConfig(schedule="adaptive")))

@@ -45,6 +45,18 @@ def test_root_only_masks_show_the_root_with_both_channels():
     assert (near0[:, -1].all(-1) & ~near0[:, :-1].any(-1).any(-1)).float().mean().item() < 0.02
 
 
+def test_full_goal_masks_show_everything_in_every_frame():
+    cfg = GoalMaskConfig(root_only_prob=0.4, full_prob=0.3)
+    masks, _far, _skill = sample_goal_masks(20000, 3, 7, cfg, torch.Generator().manual_seed(0))
+    full = masks.flatten(1).all(-1)  # every entity, both channels, near and far frames
+    # chosen among the masks that are not root-only: 0.6 x 0.3, despite gaps and far-frame dropping
+    assert full.float().mean().item() == pytest.approx(0.6 * 0.3, abs=0.015)
+    root_only = masks[:, 0, -1].all(-1) & ~masks[:, 0, :-1].any(-1).any(-1)
+    assert not (full & root_only).any() and root_only.float().mean().item() > 0.3
+    masks0, *_ = sample_goal_masks(20000, 3, 7, GoalMaskConfig(), torch.Generator().manual_seed(0))
+    assert masks0.flatten(1).all(-1).float().mean().item() < 0.002  # the uniform masks alone almost never do
+
+
 def test_skill_labels():
     assert skill_label("humanoid3d_long_walk2_mirror") == "long_walk"
     assert skill_label("sie_humanoid3d_run_left03") == "run_left"
@@ -118,15 +130,31 @@ def test_teacher_labels_reproduce_the_teacher_targets(tmp_path, teacher):
     assert torch.allclose(back, torch.maximum(torch.minimum(targets, hi), lo), atol=1e-5)
 
 
-def test_eval_bfm_reports_the_four_numbers(tmp_path, teacher):
+def test_eval_bfm_reports_the_four_numbers_and_a_per_clip_breakdown(tmp_path, teacher):
     from tasktokens.eval.bfm import BFMEval
 
     _distill(tmp_path / "bfm", teacher, 32).run()
     report = BFMEval(motions=(CLIP,), episodes=2, checkpoint=tmp_path / "bfm" / WEIGHTS,
                      num_envs=2, json=tmp_path / "eval.json").run()
-    assert set(report) == {"teacher_success", "full_goal_success", "sparse_goal_success", "mpjpe_mm"}
+    assert set(report) == {"teacher_success", "full_goal_success", "sparse_goal_success", "mpjpe_mm", "per_clip"}
     assert all(0.0 <= report[k] <= 1.0 for k in ("teacher_success", "full_goal_success", "sparse_goal_success"))
     assert report["mpjpe_mm"] > 0
+    (clip,) = report["per_clip"].values()  # one clip: its breakdown is the whole evaluation
+    assert clip["episodes"] == 2
+    assert clip["full_goal_success"] == report["full_goal_success"] and clip["teacher_success"] == report["teacher_success"]
+    assert abs(clip["mpjpe_mm"] - report["mpjpe_mm"]) < 1e-6
+
+
+def test_per_clip_report_groups_episodes_by_clip():
+    from tasktokens.eval.bfm import Episodes, per_clip_report
+
+    eps = Episodes(clips=torch.tensor([0, 1, 0, 1]), ok=torch.tensor([True, False, False, False]),
+                   err=torch.tensor([1.0, 2.0, 3.0, 4.0]), steps=torch.tensor([10.0, 10.0, 30.0, 10.0]))
+    rep = per_clip_report(eps, ["a", "b", "c"], {"a": {"success_rate": 1.0}})
+    assert set(rep) == {"a", "b"}  # clip c had no episode
+    assert rep["a"] == {"episodes": 2, "teacher_success": 1.0, "full_goal_success": 0.5, "mpjpe_mm": 100.0}
+    assert rep["b"]["full_goal_success"] == 0.0 and rep["b"]["teacher_success"] is None
+    assert abs(rep["b"]["mpjpe_mm"] - 300.0) < 1e-4
 
 
 def test_distance_to_path_and_sparse_masks():

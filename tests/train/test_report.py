@@ -45,3 +45,15 @@ def test_small_report(tmp_path, tiny_bfm):
     assert md.rstrip().endswith("## Comparison with the paper\n\nhand-written")  # the discussion follows the tables
     again = cfg.run()  # everything cached: same numbers without training
     assert again["success"] == results["success"]
+
+
+def test_a_cached_evaluation_judged_by_another_success_rule_is_redone(tmp_path):
+    from tasktokens.tasks.base import TaskEnvConfig
+
+    path = tmp_path / "eval.json"
+    path.write_text(json.dumps({"success_rate": 0.9}))  # written before the speed window existed
+    calls = []
+    fresh = {"success_rate": 0.1, "speed_window_steps": TaskEnvConfig.speed_window_steps}
+    assert ReportConfig._cached(path, lambda: calls.append(1) or fresh)["success_rate"] == 0.1
+    assert ReportConfig._cached(path, lambda: calls.append(1) or {})["success_rate"] == 0.1  # now it is reused
+    assert calls == [1]

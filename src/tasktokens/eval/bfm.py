@@ -7,6 +7,9 @@
 - sparse_goal_success: only the root pseudo-body (heading and planar velocity) visible, on the
   locomotion clips; success = no fall and the root within 1.0 m of the reference root path (the
   nearest point of the clip's root trajectory over the episode) for 10 s.
+- per_clip: {clip: {"episodes", "teacher_success", "full_goal_success", "mpjpe_mm"}} of the
+  full-goal episodes (the teacher runs the same clips and start times), to see which clips the
+  student loses.
 """
 
 from __future__ import annotations
@@ -53,6 +56,35 @@ def distance_to_path(cur_xy: torch.Tensor, ref_xy: torch.Tensor) -> torch.Tensor
 
 
 @dataclass
+class Episodes:
+    """Per-episode results of one evaluation mode, (N,) each."""
+
+    clips: torch.Tensor
+    ok: torch.Tensor
+    """Succeeded (bool)."""
+    err: torch.Tensor
+    """Sum over the tracked steps of the mean body position error (m)."""
+    steps: torch.Tensor
+    """Steps tracked (up to the failure)."""
+
+
+def per_clip_report(eps: Episodes, names: list[str], teacher_per_clip: dict) -> dict:
+    """{clip: {"episodes", "teacher_success", "full_goal_success", "mpjpe_mm"}} of full-goal episodes."""
+    out = {}
+    for c, name in enumerate(names):
+        sel = eps.clips == c
+        if not sel.any():
+            continue
+        out[name] = {
+            "episodes": int(sel.sum()),
+            "teacher_success": teacher_per_clip.get(name, {}).get("success_rate"),
+            "full_goal_success": eps.ok[sel].float().mean().item(),
+            "mpjpe_mm": 1000 * eps.err[sel].sum().item() / max(eps.steps[sel].sum().item(), 1),
+        }
+    return out
+
+
+@dataclass
 class BFMEval:
     """Evaluate a BFM: teacher, full-goal and sparse-goal success, MPJPE."""
 
@@ -63,7 +95,7 @@ class BFMEval:
     checkpoint: Path = SHIPPED_BFM
     """BFM checkpoint (default: the shipped one)."""
     json: Path | None = None
-    """Write {"teacher_success", "full_goal_success", "sparse_goal_success", "mpjpe_mm"} here."""
+    """Write {"teacher_success", "full_goal_success", "sparse_goal_success", "mpjpe_mm", "per_clip"} here."""
     num_envs: int = 512
     seed: int = 1
     character: str = "humanoid3d"
@@ -78,30 +110,32 @@ class BFMEval:
         _tensors, teacher_cfg = load_tracker(teacher, self.character)
         all_clips = torch.arange(lib.num_clips)
         loco = torch.tensor([i for i, n in enumerate(lib.names) if is_locomotion(n)])
-        full_ok, full_err, full_steps = self._episodes(bfm, teacher_cfg, lib, all_clips, "full")
-        sparse_ok, _, _ = self._episodes(bfm, teacher_cfg, lib, loco, "sparse")
+        full = self._episodes(bfm, teacher_cfg, lib, all_clips, "full")
+        sparse = self._episodes(bfm, teacher_cfg, lib, loco, "sparse")
         report = {
             "teacher_success": teacher_report["success_rate"],
-            "full_goal_success": full_ok,
-            "sparse_goal_success": sparse_ok,
-            "mpjpe_mm": 1000 * full_err / max(full_steps, 1),
+            "full_goal_success": full.ok.float().mean().item(),
+            "sparse_goal_success": sparse.ok.float().mean().item(),
+            "mpjpe_mm": 1000 * full.err.sum().item() / max(full.steps.sum().item(), 1),
+            "per_clip": per_clip_report(full, lib.names, teacher_report["per_clip"]),
         }
-        console.print(report)
+        console.print({k: v for k, v in report.items() if k != "per_clip"})
         write_json(self.json, report)
         return report
 
-    def _episodes(self, bfm, teacher_cfg, lib, clip_pool, mode: str) -> tuple[float, float, int]:
+    def _episodes(self, bfm, teacher_cfg, lib, clip_pool, mode: str) -> Episodes:
+        """The episodes of one mode; clips in turn and start times drawn as in `eval tracker`."""
         gen = torch.Generator().manual_seed(self.seed)
-        ok = err = steps = done_eps = 0
+        parts, done_eps = [], 0
         while done_eps < self.episodes:
             n = min(self.num_envs, self.episodes - done_eps)
             clips = clip_pool[torch.arange(done_eps, done_eps + n) % clip_pool.numel()]
             times = torch.rand(n, generator=gen) * lib.duration[clips] * 0.95
-            o, e, s = self._batch(bfm, teacher_cfg, lib, clips, times, mode)
-            ok, err, steps, done_eps = ok + o, err + e, steps + s, done_eps + n
-        return ok / self.episodes, err, steps
+            parts.append(self._batch(bfm, teacher_cfg, lib, clips, times, mode))
+            done_eps += n
+        return Episodes(*(torch.cat([getattr(p, f.name) for p in parts]) for f in dataclasses.fields(Episodes)))
 
-    def _batch(self, bfm, teacher_cfg, lib, clips, times, mode: str) -> tuple[int, float, int]:
+    def _batch(self, bfm, teacher_cfg, lib, clips, times, mode: str) -> Episodes:
         n = clips.numel()
         env_cfg = dataclasses.replace(teacher_cfg.env, num_envs=n, episode_seconds=10.0, termination_distance=1e9,
                                       fall_termination=False, curriculum_samples=0, seed=self.seed)
@@ -134,4 +168,4 @@ class BFMEval:
         if mode == "sparse":  # root within 1 m of the reference path while the episode ran
             dist = distance_to_path(torch.stack(cur_xy), torch.stack(ref_xy))
             failed |= ((dist > 1.0) & torch.stack(alive)).any(dim=0)
-        return int((~failed).sum()), float(err_sum.sum()), int(steps.sum())
+        return Episodes(clips, ~failed, err_sum, steps)

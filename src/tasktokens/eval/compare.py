@@ -20,6 +20,7 @@ from rich.console import Console
 from tasktokens.eval.bfm import SHIPPED_BFM
 from tasktokens.eval.report import write_json
 from tasktokens.eval.task import OOD_KINDS, TaskEval, TaskSweep
+from tasktokens.tasks.base import TaskEnvConfig
 from tasktokens.train.adapt import AdaptConfig, run_name, split_method
 from tasktokens.train.checkpoint import WEIGHTS
 from tasktokens.train.model_card import describe_machine
@@ -141,8 +142,12 @@ class ReportConfig:
 
     @staticmethod
     def _cached(path: Path, compute) -> dict:
+        """The evaluation cached at path, or a new one when there is none or it was judged by
+        another success rule (evaluations before the speed window have no speed_window_steps)."""
         if path.exists():
-            return json.loads(path.read_text())
+            report = json.loads(path.read_text())
+            if same_success_rule(report):
+                return report
         report = compute()
         write_json(path, report)
         return report
@@ -156,7 +161,7 @@ class ReportConfig:
         want = [str(v) for v in values]
         if path.exists():
             rep = json.loads(path.read_text())
-            if list(rep["success_rate"]) == want and rep["episodes"] == self.ood_episodes:
+            if list(rep["success_rate"]) == want and rep["episodes"] == self.ood_episodes and same_success_rule(rep):
                 return rep
         return TaskSweep(task=task, method=method, token=token, bfm=self.bfm, kind=kind, values=values, episodes=self.ood_episodes,
                          episode_steps=self.episode_steps, json=path).run()
@@ -221,6 +226,11 @@ class ReportConfig:
         path = self.plots_dir / name
         fig.savefig(path, dpi=90)
         return str(path)
+
+
+def same_success_rule(report: dict) -> bool:
+    """Whether a cached evaluation judged success as evaluations do now (the speed window)."""
+    return report.get("speed_window_steps") == TaskEnvConfig.speed_window_steps
 
 
 def training_returns(run: Path) -> list[tuple[int, float]]:

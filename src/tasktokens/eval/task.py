@@ -126,6 +126,9 @@ class TaskEval:
     """Ground and body friction multiplier (out of distribution)."""
     mass_scale: float = 1.0
     """Body mass multiplier (out of distribution)."""
+    speed_window_steps: int = 15
+    """Steps over which direction and steering average the root velocity for success (1: the
+    paper's per-step rule; TaskEnvConfig.speed_window_steps)."""
     record: Path | None = None
     """Write the first episode of environment 0 as a viewer recording (JSON) here."""
     naturalness: bool = False
@@ -134,7 +137,7 @@ class TaskEval:
     def run(self) -> dict:
         spec = get_task(self.task)
         env_cfg = TaskEnvConfig(num_envs=self.episodes, episode_steps=self.episode_steps, seed=self.seed, gravity_scale=self.gravity_scale,
-                                friction_scale=self.friction_scale, mass_scale=self.mass_scale)
+                                friction_scale=self.friction_scale, mass_scale=self.mass_scale, speed_window_steps=self.speed_window_steps)
         env = spec.env_cls(spec.config_cls(env=env_cfg))
         actor, samples = load_policy(self.task, self.method, self.token, self.bfm, env)
         recorder = RecordingWriter(env.sim.model, 1.0 / env.dt, f"{self.task} {self.method}") if self.record else None
@@ -153,6 +156,7 @@ class TaskEval:
         extra = {"naturalness": naturalness_of(poses, alive, env.character)} if self.naturalness else {}
         report = {"task": self.task, "method": self.method, "success_rate": env.segments.rate, "episodes": self.episodes,
                   "trainable_params": trainable_parameters(actor), "samples_trained": samples, "mean_episode_steps": length.float().mean().item(),
+                  "speed_window_steps": self.speed_window_steps,
                   "physics": {"gravity_scale": self.gravity_scale, "friction_scale": self.friction_scale, "mass_scale": self.mass_scale}} | extra
         console.print(report)
         write_json(self.json, report)
@@ -201,7 +205,8 @@ class TaskSweep:
         rates = {str(v): env.segments.rate_of(group == i) for i, v in enumerate(self.values)}
         steps = {str(v): length[group == i].mean().item() for i, v in enumerate(self.values)}
         report = {"task": self.task, "method": self.method, "kind": self.kind, "success_rate": rates, "mean_episode_steps": steps,
-                  "episodes": self.episodes, "trainable_params": trainable_parameters(actor), "samples_trained": samples}
+                  "episodes": self.episodes, "trainable_params": trainable_parameters(actor), "samples_trained": samples,
+                  "speed_window_steps": env.cfg.speed_window_steps}
         console.print(report)
         write_json(self.json, report)
         return report

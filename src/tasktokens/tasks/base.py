@@ -22,7 +22,7 @@ from tasktokens.motion.clip import find_clip_files
 from tasktokens.motion.labels import is_locomotion
 from tasktokens.motion.motion_lib import MotionLib, default_motion_paths
 from tasktokens.sim.batch_sim import SimConfig
-from tasktokens.tasks.rewards import SegmentSuccess
+from tasktokens.tasks.rewards import SegmentSuccess, VelocityWindow
 
 Tensor = torch.Tensor
 
@@ -53,6 +53,10 @@ class TaskEnvConfig:
     """Friction multiplier of the ground and the character (out-of-distribution tests)."""
     mass_scale: float = 1.0
     """Body mass and inertia multiplier of the character (out-of-distribution tests)."""
+    speed_window_steps: int = 15
+    """Control steps over which the root velocity is averaged for the direction and steering
+    success rules (0.5 s; 1 = the paper's per-step velocity). Rewards use the per-step velocity
+    (tasks/rewards.py VelocityWindow says why)."""
 
 
 class TaskEnv:
@@ -81,6 +85,7 @@ class TaskEnv:
         self.episode_return = torch.zeros(self.num_envs)
         self.gen = torch.Generator().manual_seed(cfg.seed)
         self.segments = SegmentSuccess(self.num_envs, self.grace_steps, self.success_rule)
+        self.velocity_window = VelocityWindow(self.num_envs, cfg.speed_window_steps)
         self.right_hand = self.character.body_index("right_hand")
         self.init_commands()
         self.reset_envs(torch.arange(self.num_envs))
@@ -160,6 +165,10 @@ class TaskEnv:
     def root_velocity(self) -> Tensor:
         return self.sim.body_velocities()[0][:, 0].float()
 
+    def root_velocity_window(self) -> Tensor:
+        """(N, 3) world root velocity averaged over the last cfg.speed_window_steps steps."""
+        return self.velocity_window.mean()
+
     def root_facing(self) -> Tensor:
         """(N, 2) planar unit facing (the root's local x axis)."""
         yaw = rot.heading_angle(self.root_quat)
@@ -185,6 +194,7 @@ class TaskEnv:
             qvel[:, :3] = rot.quat_rotate(turn, qvel[:, :3])
         scene_q, scene_v = self.scene_state(ids)
         self.env.reset_envs(ids, torch.cat([qpos, scene_q], dim=1), torch.cat([qvel, scene_v], dim=1))
+        self.velocity_window.fill(ids, self.root_velocity()[ids])
         self.episode_length_buf[ids] = 0
         self.episode_return[ids] = 0.0
         self.command_age[ids] = 0
@@ -196,6 +206,7 @@ class TaskEnv:
     def step(self, actions: Tensor) -> tuple[TensorDict, Tensor, Tensor, dict]:
         """Absolute actions (N, nu) in [-1, 1] (the BFM's)."""
         self.sim.step(self.sim.pd_targets(actions))
+        self.velocity_window.push(self.root_velocity())
         self.episode_length_buf += 1
         self.command_age += 1
         reward = self.task_reward()

@@ -4,7 +4,8 @@ Paper definition: the direction task's command schedule, plus a facing direction
 same schedule. Observation: target direction (2) and speed (1) as in direction, and the target
 facing (2), all in the root heading frame. Reward 0.7 r_direction + 0.3 max(0, cos facing error).
 Success: after an 80-step grace period, facing error <= 45 degrees and |e_rel| <= 0.2 at every
-step. Speeds as in direction (1.0-3.5 m/s).
+step, e_rel from the root velocity averaged over the last 0.5 s as in direction. Speeds as in
+direction (1.0-3.5 m/s).
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ class SteeringEnv(DirectionEnv):
         return steering_reward(self.root_velocity(), self.root_facing(), self.target_dir, self.target_speed, self.target_facing)
 
     def step_ok(self) -> Tensor:
-        e_rel, _s, _t = direction_errors(self.root_velocity(), self.target_dir, self.target_speed)
+        e_rel, _s, _t = direction_errors(self.root_velocity_window(), self.target_dir, self.target_speed)
         return step_ok_steering(e_rel, facing_cosine(self.root_facing(), self.target_facing))
 
     def markers(self) -> dict:

@@ -50,6 +50,10 @@ class GoalMaskConfig:
     steering-style tasks and their priors drive the BFM through exactly this mask, and a
     BFM distilled for a few million samples (not billions) did not learn it from 1% (v0: sparse-goal
     success 0.36, most falls under a constant heading/speed goal)."""
+    full_prob: float = 0.0
+    """Probability that a mask shows every entity with both channels in every frame, the far one
+    included (the `eval bfm` full-goal condition). Not in MaskedMimic: uniform 1..7-entity masks
+    show all 7 entities with both channels 1/7 x (1/3)^7 of the time."""
 
 
 def sample_goal_masks(n: int, num_near: int, num_entities: int, cfg: GoalMaskConfig, gen: torch.Generator) -> tuple[Tensor, Tensor, Tensor]:
@@ -61,11 +65,13 @@ def sample_goal_masks(n: int, num_near: int, num_entities: int, cfg: GoalMaskCon
     channel = torch.randint(0, 3, (n, num_entities), generator=gen)  # 0 translation, 1 rotation, 2 both
     root_only = torch.rand(n, generator=gen) < cfg.root_only_prob
     active = torch.where(root_only[:, None], torch.arange(num_entities) == num_entities - 1, active)
-    channel = torch.where(root_only[:, None], torch.full_like(channel, 2), channel)
+    full = (torch.rand(n, generator=gen) < cfg.full_prob) & ~root_only
+    active = active | full[:, None]
+    channel = torch.where(root_only[:, None] | full[:, None], torch.full_like(channel, 2), channel)
     entity = torch.stack([active & (channel != 1), active & (channel != 0)], dim=-1)  # (n, E, 2)
     masks = entity[:, None].expand(n, num_near + 1, num_entities, 2).clone()
-    masks[:, -1] &= (torch.rand(n, generator=gen) < cfg.far_prob)[:, None, None]
-    masks &= (torch.rand(n, generator=gen) >= cfg.no_goal_prob)[:, None, None, None]
+    masks[:, -1] &= ((torch.rand(n, generator=gen) < cfg.far_prob) | full)[:, None, None]
+    masks &= ((torch.rand(n, generator=gen) >= cfg.no_goal_prob) | full)[:, None, None, None]
     far = torch.randint(cfg.far_steps[0], cfg.far_steps[1] + 1, (n,), generator=gen)
     skill = torch.rand(n, generator=gen) < cfg.skill_prob
     return masks, far, skill
@@ -128,6 +134,10 @@ class DistillConfig:
     torch_threads: int = 2
     sim_threads: int | None = None
     """C threads of the simulation (default: the teacher's setting)."""
+    termination_distance: float | None = None
+    """End a student episode when a body drifts this far (m) from its reference (default: the
+    teacher's training setting, 0.5 for the shipped trackers). Larger values let the student visit, and the teacher label, the
+    states between a small drift and a fall, which evaluation without early termination reaches."""
     device: str = "cpu"
     """Torch device of the student (its forward in rollouts and its updates), e.g. "cuda" on a
     GPU machine. The simulation and the teacher stay on the CPU; checkpoints are saved from CPU
@@ -139,7 +149,8 @@ class DistillConfig:
         tensors, teacher_cfg = load_tracker(self.teacher)
         motions = self.motions or teacher_cfg.env.motions
         env_cfg = dataclasses.replace(teacher_cfg.env, num_envs=self.num_envs, curriculum_samples=0, motions=motions,
-                                      num_threads=self.sim_threads or teacher_cfg.env.num_threads)
+                                      num_threads=self.sim_threads or teacher_cfg.env.num_threads,
+                                      termination_distance=self.termination_distance or teacher_cfg.env.termination_distance)
         env = TrackingEnv(env_cfg)
         teacher = build_actor(tensors, teacher_cfg, env.get_observations(), env.num_actions)
         runner = DistillRunner(env, teacher, self)
