@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from tasktokens.algos.ppo import PPOConfig
 from tasktokens.eval.compare import ReportConfig, return_at, samples_to_90
 
@@ -57,3 +59,24 @@ def test_a_cached_evaluation_judged_by_another_success_rule_is_redone(tmp_path):
     assert ReportConfig._cached(path, lambda: calls.append(1) or fresh)["success_rate"] == 0.1
     assert ReportConfig._cached(path, lambda: calls.append(1) or {})["success_rate"] == 0.1  # now it is reused
     assert calls == [1]
+
+
+def test_a_cached_run_trained_with_other_settings_is_refused(tmp_path):
+    from tasktokens.eval.compare import check_cached_run
+    from tasktokens.train.adapt import AdaptConfig
+    from tasktokens.train.checkpoint import to_jsonable
+
+    cfg = AdaptConfig(task="reach", samples=64, out=tmp_path)
+    check_cached_run(tmp_path, cfg)  # nothing cached yet
+    saved = to_jsonable(cfg) | {"samples": 32, "resume": True}  # a shorter run of the same settings: extended
+    (tmp_path / "config.json").write_text(json.dumps(saved))
+    check_cached_run(tmp_path, cfg)
+    (tmp_path / "config.json").write_text(json.dumps(saved | {"encoder_hidden": [32]}))
+    with pytest.raises(ValueError, match=r"encoder_hidden.*delete that folder"):
+        check_cached_run(tmp_path, cfg)
+    old = {k: v for k, v in saved.items() if k != "fine_tune_bfm_lr"}  # cached before the setting existed
+    (tmp_path / "config.json").write_text(json.dumps(old))
+    check_cached_run(tmp_path, cfg)  # task_tokens does not use it
+    (tmp_path / "config.json").write_text(json.dumps(old | {"method": "fine_tune"}))
+    with pytest.raises(ValueError, match="fine_tune_bfm_lr"):
+        check_cached_run(tmp_path, AdaptConfig(task="reach", method="fine_tune", out=tmp_path))

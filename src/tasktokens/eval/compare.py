@@ -22,7 +22,7 @@ from tasktokens.eval.report import write_json
 from tasktokens.eval.task import OOD_KINDS, TaskEval, TaskSweep
 from tasktokens.tasks.base import TaskEnvConfig
 from tasktokens.train.adapt import AdaptConfig, run_name, split_method
-from tasktokens.train.checkpoint import WEIGHTS
+from tasktokens.train.checkpoint import CONFIG, WEIGHTS, to_jsonable
 from tasktokens.train.model_card import describe_machine
 
 console = Console(stderr=True)
@@ -129,10 +129,11 @@ class ReportConfig:
             return self._cached(self.runs / f"{task}_prior_only" / "eval.json", lambda: self._eval(method, task, None)), None
         run = self._run_dir(method, task, seed)
         cache = run / f"eval_{samples}.json"
+        trained, prior = split_method(method)
+        cfg = AdaptConfig(task=task, method=trained, prior=prior, samples=samples, out=run, bfm=self.bfm, num_envs=self.num_envs,
+                          seed=seed, resume=(run / WEIGHTS).exists(), eval_episodes=0, video=False, **self.adapt_overrides)
+        check_cached_run(run, cfg)
         if not cache.exists():
-            trained, prior = split_method(method)
-            cfg = AdaptConfig(task=task, method=trained, prior=prior, samples=samples, out=run, bfm=self.bfm, num_envs=self.num_envs,
-                              seed=seed, resume=(run / WEIGHTS).exists(), eval_episodes=0, video=False, **self.adapt_overrides)
             cfg.run()
         return self._cached(cache, lambda: self._eval(method, task, run / WEIGHTS)), run / WEIGHTS
 
@@ -226,6 +227,26 @@ class ReportConfig:
         path = self.plots_dir / name
         fig.savefig(path, dpi=90)
         return str(path)
+
+
+RUN_ONLY = {"samples", "out", "resume", "eval_episodes", "video", "torch_threads"}
+"""AdaptConfig fields that do not change what a cached run learnt."""
+ADDED_SETTINGS = {"fine_tune_bfm_lr": ("fine_tune",)}
+"""AdaptConfig fields added after runs were cached, and the methods whose training they change: a
+cached run of those methods without the field was trained under the old behaviour."""
+
+
+def check_cached_run(run: Path, cfg: AdaptConfig) -> None:
+    """Refuse to extend or reuse a cached run trained with other settings than the report's now."""
+    saved_path = run / CONFIG
+    if not saved_path.exists():
+        return
+    saved, want = json.loads(saved_path.read_text()), to_jsonable(cfg)
+    differ = sorted(k for k in want if k not in RUN_ONLY and k in saved and saved[k] != want[k])
+    differ += sorted(k for k, methods in ADDED_SETTINGS.items() if k not in saved and cfg.method in methods)
+    if differ:
+        raise ValueError(f"{run}: cached run trained with other settings ({', '.join(differ)}) than this report's; "
+                         f"delete that folder to retrain it, or pass another --runs")
 
 
 def same_success_rule(report: dict) -> bool:
