@@ -126,7 +126,7 @@ class TaskEval:
     """Ground and body friction multiplier (out of distribution)."""
     mass_scale: float = 1.0
     """Body mass multiplier (out of distribution)."""
-    speed_window_steps: int = 15
+    speed_window_steps: int = TaskEnvConfig.speed_window_steps
     """Steps over which direction and steering average the root velocity for success (1: the
     paper's per-step rule; TaskEnvConfig.speed_window_steps)."""
     record: Path | None = None
@@ -156,7 +156,7 @@ class TaskEval:
         extra = {"naturalness": naturalness_of(poses, alive, env.character)} if self.naturalness else {}
         report = {"task": self.task, "method": self.method, "success_rate": env.segments.rate, "episodes": self.episodes,
                   "trainable_params": trainable_parameters(actor), "samples_trained": samples, "mean_episode_steps": length.float().mean().item(),
-                  "speed_window_steps": self.speed_window_steps,
+                  "speed_window_steps": env.cfg.speed_window_steps,
                   "physics": {"gravity_scale": self.gravity_scale, "friction_scale": self.friction_scale, "mass_scale": self.mass_scale}} | extra
         console.print(report)
         write_json(self.json, report)

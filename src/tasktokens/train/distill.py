@@ -136,8 +136,9 @@ class DistillConfig:
     """C threads of the simulation (default: the teacher's setting)."""
     termination_distance: float | None = None
     """End a student episode when a body drifts this far (m) from its reference (default: the
-    teacher's training setting, 0.5 for the shipped trackers). Larger values let the student visit, and the teacher label, the
-    states between a small drift and a fall, which evaluation without early termination reaches."""
+    teacher's training setting, 0.5 for the shipped trackers). Larger values let the student
+    visit, and the teacher label, the states between a small drift and a fall, which evaluation
+    without early termination reaches."""
     device: str = "cpu"
     """Torch device of the student (its forward in rollouts and its updates), e.g. "cuda" on a
     GPU machine. The simulation and the teacher stay on the CPU; checkpoints are saved from CPU
@@ -150,7 +151,7 @@ class DistillConfig:
         motions = self.motions or teacher_cfg.env.motions
         env_cfg = dataclasses.replace(teacher_cfg.env, num_envs=self.num_envs, curriculum_samples=0, motions=motions,
                                       num_threads=self.sim_threads or teacher_cfg.env.num_threads,
-                                      termination_distance=self.termination_distance or teacher_cfg.env.termination_distance)
+                                      termination_distance=teacher_cfg.env.termination_distance if self.termination_distance is None else self.termination_distance)
         env = TrackingEnv(env_cfg)
         teacher = build_actor(tensors, teacher_cfg, env.get_observations(), env.num_actions)
         runner = DistillRunner(env, teacher, self)
