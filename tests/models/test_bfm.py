@@ -100,6 +100,25 @@ def test_distillation_loss_is_mse_plus_beta_kl(bfm):
     assert torch.allclose(parts["mse"], mse) and torch.allclose(parts["kl"], kl)
 
 
+def test_prior_action_weight_adds_the_inference_path_mse(bfm):
+    """With weight w the loss gains w * MSE(decoder(mu_prior), teacher), and only then does that
+    term send gradients into the prior (with beta = 0 the prior gets none without it)."""
+    proprio, post, teacher = torch.randn(5, P), torch.randn(5, POST), torch.randn(5, NU)
+    goals = _goals(5)
+    gen = lambda: torch.Generator().manual_seed(3)  # noqa: E731
+    base, parts = distillation_loss(bfm, proprio, goals, post, teacher, beta=0.01, generator=gen())
+    mu_p, _ = bfm.prior(proprio, goals)
+    mse_prior = (bfm.decode(proprio, mu_p) - teacher).pow(2).mean()
+    weighted, parts_w = distillation_loss(bfm, proprio, goals, post, teacher, beta=0.01, generator=gen(), prior_action_weight=0.5)
+    assert torch.allclose(parts["mse_prior"], mse_prior) and torch.allclose(parts_w["mse_prior"], mse_prior)
+    assert torch.allclose(weighted, base + 0.5 * mse_prior, atol=1e-6)
+    for w, reaches in ((0.0, False), (1.0, True)):
+        bfm.zero_grad(set_to_none=True)
+        distillation_loss(bfm, proprio, goals, post, teacher, beta=0.0, generator=gen(), prior_action_weight=w)[0].backward()
+        grad = bfm.prior_out[1].weight.grad
+        assert (grad is not None and grad.abs().sum() > 0) == reaches
+
+
 def test_eval_mode_freezes_the_normaliser(bfm):
     before = bfm.proprio_norm.mean.clone()
     bfm.proprio_norm.update(torch.randn(100, P) + 5)

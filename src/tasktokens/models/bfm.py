@@ -163,12 +163,19 @@ def gaussian_kl(mu_q: Tensor, logvar_q: Tensor, mu_p: Tensor, logvar_p: Tensor) 
 
 
 def distillation_loss(bfm: BFM, proprio: Tensor, goals: Goals, posterior_obs: Tensor, teacher_actions: Tensor, beta: float,
-                      generator: torch.Generator | None = None) -> tuple[Tensor, dict[str, Tensor]]:
-    """MSE(decoder(proprio, z ~ posterior), teacher action) + beta * KL(posterior || prior)."""
+                      generator: torch.Generator | None = None, prior_action_weight: float = 0.0) -> tuple[Tensor, dict[str, Tensor]]:
+    """MSE(decoder(proprio, z ~ posterior), teacher action) + beta * KL(posterior || prior)
+    + prior_action_weight * MSE(decoder(proprio, mu_prior), teacher action).
+
+    The last term trains the inference path (`act` decodes z = mu_prior) directly; the KL alone
+    only pulls the prior towards the posterior. parts["mse_prior"] is reported either way."""
     mu_q, logvar_q = bfm.posterior_params(proprio, posterior_obs)
     mu_p, logvar_p = bfm.prior(proprio, goals)
     eps = torch.randn(mu_q.shape, generator=generator, device=mu_q.device)
     z = mu_q + (0.5 * logvar_q).exp() * eps
     mse = (bfm.decode(proprio, z) - teacher_actions).pow(2).mean()
     kl = gaussian_kl(mu_q, logvar_q, mu_p, logvar_p).mean()
-    return mse + beta * kl, {"mse": mse.detach(), "kl": kl.detach()}
+    with torch.set_grad_enabled(torch.is_grad_enabled() and prior_action_weight > 0):
+        mse_prior = (bfm.decode(proprio, mu_p) - teacher_actions).pow(2).mean()
+    loss = mse + beta * kl + (prior_action_weight * mse_prior if prior_action_weight > 0 else 0.0)
+    return loss, {"mse": mse.detach(), "kl": kl.detach(), "mse_prior": mse_prior.detach()}

@@ -130,6 +130,11 @@ class DistillConfig:
     action units ([-1, 1], about 0.01): at beta = 0.01 one nat of information in z cost as much as
     the whole MSE, the posterior collapsed onto the prior and the decoder ignored z (measured on a
     3.6M-sample run: changing z moved the actions by 4e-5 MSE; tests/models/test_bfm.py)."""
+    prior_action_weight: float = 0.0
+    """Weight of MSE(decoder(proprio, mu_prior), label): supervises the path the BFM acts with
+    (z = mu_prior) as well as the posterior's. 0 is MaskedMimic's loss (v0-v4 were trained so);
+    with v4, decoding mu_prior gave 1.6-1.8x the MSE of decoding mu_posterior on its own
+    full-goal rollouts, most on the stealthy walks where it falls (docs/bfm-and-task-tokens.md)."""
     runner: RunnerConfig = field(default_factory=RunnerConfig)
     torch_threads: int = 2
     sim_threads: int | None = None
@@ -255,12 +260,13 @@ class DistillRunner(TrainLoop):
         skill = cat(b[1].skill for b in self._buffer)
         self.bfm.proprio_norm.update(proprio)
         self.bfm.posterior_norm.update(post)
-        totals = {"loss": 0.0, "mse": 0.0, "kl": 0.0}
+        totals = {"loss": 0.0, "mse": 0.0, "kl": 0.0, "mse_prior": 0.0}
         n, count = proprio.shape[0], 0
         for _ in range(self.dcfg.epochs):
             for idx in torch.randperm(n, device=self.device).chunk(self.dcfg.mini_batches):
                 goals = Goals(frames[idx], times[idx], skill[idx])
-                loss, parts = distillation_loss(self.bfm, proprio[idx], goals, post[idx], labels[idx], self.dcfg.beta)
+                loss, parts = distillation_loss(self.bfm, proprio[idx], goals, post[idx], labels[idx], self.dcfg.beta,
+                                                  prior_action_weight=self.dcfg.prior_action_weight)
                 self.optimizer.zero_grad()
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(self.bfm.parameters(), 1.0)
@@ -268,6 +274,7 @@ class DistillRunner(TrainLoop):
                 totals["loss"] += loss.item()
                 totals["mse"] += float(parts["mse"])
                 totals["kl"] += float(parts["kl"])
+                totals["mse_prior"] += float(parts["mse_prior"])
                 count += 1
         self._buffer = []
         return {k: v / count for k, v in totals.items()}
