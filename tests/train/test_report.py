@@ -35,6 +35,10 @@ def test_small_report(tmp_path, tiny_bfm):
     assert set(saved["success"]["prior_only"]) == {"reach"}  # no hand-written goals for strike
     assert saved["params"]["prior_only"]["reach"] == 0 and saved["params"]["ppo_scratch"]["reach"] > 0
     assert [x for x, _ in saved["curves"]["task_tokens"]["reach"][0]] == [16, 32]
+    from tasktokens.train.checkpoint import saved_samples  # each stage's weights kept for re-evaluation
+
+    run = tmp_path / "runs" / "reach" / "seed0"
+    assert [saved_samples(run / f"weights_{n}.safetensors") for n in (16, 32)] == [16, 32]
     # training return at the same sample counts, read back from the run's TensorBoard log
     assert [x for x, _ in saved["return_curves"]["ppo_scratch"]["strike"][0]] == [16, 32]
     assert all(r == r for _, r in saved["return_curves"]["task_tokens"]["reach"][0]) and "prior_only" not in saved["return"]
@@ -80,3 +84,23 @@ def test_a_cached_run_trained_with_other_settings_is_refused(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps(old | {"method": "fine_tune"}))
     with pytest.raises(ValueError, match="fine_tune_bfm_lr"):
         check_cached_run(tmp_path, AdaptConfig(task="reach", method="fine_tune", out=tmp_path))
+
+
+def test_a_stale_stage_evaluation_uses_that_stage_s_weights_or_is_refused(tmp_path):
+    """Re-evaluating stage 40,000 of a run whose only weights are at 122,880 samples would plot the
+    final policy at 40,000 samples: the stage's copy is used, and without one the run is refused."""
+    import torch
+    from safetensors.torch import save_file
+
+    from tasktokens.eval.compare import stage_weights
+
+    save_file({"x": torch.zeros(1)}, str(tmp_path / "checkpoint.safetensors"), metadata={"samples": "122880"})
+    cache = tmp_path / "eval_40000.json"
+    cache.write_text(json.dumps({"success_rate": 0.0, "samples_trained": 40960}))  # stale, of an earlier stage
+    with pytest.raises(ValueError, match=r"only its weights at 122,880 samples; delete that folder"):
+        stage_weights(tmp_path, 40000, cache)
+    last = tmp_path / "eval_120000.json"
+    last.write_text(json.dumps({"success_rate": 0.0, "samples_trained": 122880}))  # the latest stage: its weights
+    assert stage_weights(tmp_path, 120000, last) == tmp_path / "checkpoint.safetensors"
+    save_file({"x": torch.ones(1)}, str(tmp_path / "weights_40000.safetensors"), metadata={"samples": "40960"})
+    assert stage_weights(tmp_path, 40000, cache) == tmp_path / "weights_40000.safetensors"

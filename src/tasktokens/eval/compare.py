@@ -10,6 +10,7 @@ and PNG plots. Budget flags make a small version cheap enough for CI and the ful
 from __future__ import annotations
 
 import json
+import shutil
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,7 @@ from tasktokens.eval.report import write_json
 from tasktokens.eval.task import OOD_KINDS, TaskEval, TaskSweep
 from tasktokens.tasks.base import TaskEnvConfig
 from tasktokens.train.adapt import AdaptConfig, run_name, split_method
-from tasktokens.train.checkpoint import CONFIG, WEIGHTS, to_jsonable
+from tasktokens.train.checkpoint import CONFIG, WEIGHTS, saved_samples, to_jsonable
 from tasktokens.train.model_card import describe_machine
 
 console = Console(stderr=True)
@@ -135,7 +136,8 @@ class ReportConfig:
         check_cached_run(run, cfg)
         if not cache.exists():
             cfg.run()
-        return self._cached(cache, lambda: self._eval(method, task, run / WEIGHTS)), run / WEIGHTS
+            shutil.copyfile(run / WEIGHTS, run / stage_weights_name(samples))
+        return self._cached(cache, lambda: self._eval(method, task, stage_weights(run, samples, cache))), run / WEIGHTS
 
     def _eval(self, method: str, task: str, token: Path | None) -> dict:
         return TaskEval(task=task, method=method, token=token, bfm=self.bfm, episodes=self.episodes, episode_steps=self.episode_steps,
@@ -247,6 +249,27 @@ def check_cached_run(run: Path, cfg: AdaptConfig) -> None:
     if differ:
         raise ValueError(f"{run}: cached run trained with other settings ({', '.join(differ)}) than this report's; "
                          f"delete that folder to retrain it, or pass another --runs")
+
+
+def stage_weights_name(samples: int) -> str:
+    """File name of a run's weights kept as they were after training to `samples` (a stage)."""
+    return f"weights_{samples}.safetensors"
+
+
+def stage_weights(run: Path, samples: int, cache: Path) -> Path:
+    """The weights a stage's evaluation must use: the stage's copy, or the run's latest weights
+    when they are the ones the cached evaluation (cache) was made with. A run cached before
+    stage copies were kept, whose stale evaluation of an earlier stage must be redone, is refused:
+    evaluating its later weights would put them at the earlier sample count."""
+    stage = run / stage_weights_name(samples)
+    if stage.exists():
+        return stage
+    latest = saved_samples(run / WEIGHTS)
+    evaluated = json.loads(cache.read_text()).get("samples_trained") if cache.exists() else None
+    if evaluated in (None, latest):
+        return run / WEIGHTS
+    raise ValueError(f"{run}: {cache.name} (a stage at {samples:,} samples) must be re-evaluated, but the run keeps only its "
+                     f"weights at {latest:,} samples; delete that folder so the report retrains it")
 
 
 def same_success_rule(report: dict) -> bool:

@@ -99,6 +99,15 @@ def load_weights(path: Path, character: Character) -> tuple[dict[str, torch.Tens
     return tensors, meta
 
 
+def saved_samples(path: Path) -> int:
+    """The training samples recorded in a checkpoint's metadata (0 when none), without loading
+    its tensors."""
+    from safetensors import safe_open
+
+    with safe_open(str(path), "pt") as f:
+        return int(json.loads((f.metadata() or {}).get("samples", "0")))
+
+
 def save_run(out: Path, tensors: dict[str, torch.Tensor], state: dict, config, character: Character, extra: dict) -> None:
     """Write weights, training state and resolved config into the run folder."""
     out.mkdir(parents=True, exist_ok=True)
