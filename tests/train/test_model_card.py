@@ -20,6 +20,9 @@ def test_ship_writes_checkpoint_config_and_card(tmp_path):
     card = Ship(run_dir=run, out=out, eval_json=tmp_path / "eval.json", eval_command="tasktokens eval tracker --episodes 4").run()
     text = card.read_text()
     assert (out / "checkpoint.safetensors").exists() and (out / "config.json").exists() and (out / "eval.json").exists()
+    # the training state that continues these weights comes along (`adapt/pretrain --resume` from the shipped folder)
+    assert (out / "train_state.json").read_bytes() == (run / "train_state.json").read_bytes()
+    assert (out / "train_state.safetensors").read_bytes() == (run / "train_state.safetensors").read_bytes()
     assert "Trained for 32 environment steps" in text
     assert "MIT (DeepMimic)" in text and "BY-NC" not in text
     assert "| humanoid3d_walk | 0.75 | 40 | 4 |" in text

@@ -66,6 +66,21 @@ def test_resume_without_checkpoint_is_a_clear_error(tmp_path):
         _config(tmp_path / "empty", 32, resume=True).run()
 
 
+def test_resume_refuses_weights_and_state_of_different_checkpoints(tmp_path):
+    """Weights re-shipped beside an older training state would continue with the old optimizer
+    and counters: refused, naming both sample counts, and nothing in the folder is touched."""
+    import shutil
+
+    _config(tmp_path / "short", 32).run()
+    _config(tmp_path / "long", 64).run()
+    for name in ("train_state.json", "train_state.safetensors"):
+        shutil.copy2(tmp_path / "short" / name, tmp_path / "long" / name)
+    before = (tmp_path / "long" / WEIGHTS).read_bytes()
+    with pytest.raises(CheckpointError, match="at 64 samples but train_state.json at 32"):
+        _config(tmp_path / "long", 96, resume=True).run()
+    assert (tmp_path / "long" / WEIGHTS).read_bytes() == before
+
+
 def test_checkpoint_for_another_character_is_refused(tmp_path):
     _config(tmp_path, 32).run()
     other = dataclasses.replace(HUMANOID3D, name="smpl")

@@ -12,7 +12,7 @@ from pathlib import Path
 from rich.console import Console
 
 from tasktokens.character import get_character
-from tasktokens.train.checkpoint import CONFIG, WEIGHTS, load_weights
+from tasktokens.train.checkpoint import CONFIG, STATE, STATE_JSON, WEIGHTS, load_weights
 
 console = Console(stderr=True)
 
@@ -70,6 +70,11 @@ def ship(cfg: Ship) -> Path:
     cfg.out.mkdir(parents=True, exist_ok=True)
     shutil.copy2(src / WEIGHTS, cfg.out / WEIGHTS)
     shutil.copy2(src / CONFIG, cfg.out / CONFIG)
+    for name in (STATE, STATE_JSON):  # the training state that continues these weights, or none
+        if (src / name).exists():
+            shutil.copy2(src / name, cfg.out / name)
+        else:
+            (cfg.out / name).unlink(missing_ok=True)
     report = json.loads(Path(cfg.eval_json).read_text())
     shutil.copy2(cfg.eval_json, cfg.out / "eval.json")
     from tasktokens.motion.clip import find_clip_files

@@ -101,9 +101,13 @@ class TrainLoop:
         """Continue from the run folder's last checkpoint (same iteration, optimizer state)."""
         if not (self.out / WEIGHTS).exists() or not (self.out / STATE_JSON).exists():
             raise CheckpointError(f"{self.out}: nothing to resume (no {WEIGHTS} and {STATE_JSON}); start without --resume")
-        tensors, _meta = load_weights(self.out / WEIGHTS, self.character)
-        self.load_tensors(tensors)
+        tensors, meta = load_weights(self.out / WEIGHTS, self.character)
         state = load_state(self.out)
+        if "samples" in meta and meta["samples"] != state["samples"]:  # e.g. re-shipped weights beside an older state
+            raise CheckpointError(f"{self.out}: {WEIGHTS} is at {meta['samples']:,} samples but {STATE_JSON} at {state['samples']:,}: "
+                                  f"the folder mixes two checkpoints; resume from the run folder that wrote {WEIGHTS} "
+                                  f"(or start without --resume)")
+        self.load_tensors(tensors)
         self.optimizer.load_state_dict(state["optimizer"])
         self.set_learning_rate(state["learning_rate"])
         torch.set_rng_state(state["torch_rng"])
