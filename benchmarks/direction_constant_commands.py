@@ -64,9 +64,10 @@ def main() -> None:
         sel = slice(k * PER_SPEED, (k + 1) * PER_SPEED)
         d, s = env.target_dir[sel], env.target_speed[sel]
         judged = range(GRACE, SEGMENT)
-        e_step = torch.stack([direction_errors(per_step[t, sel], d, s)[0] for t in judged]).abs() <= 0.2
+        step_errs = [direction_errors(per_step[t, sel], d, s) for t in judged]
+        e_step = torch.stack([e[0] for e in step_errs]).abs() <= 0.2
         e_win = torch.stack([direction_errors(windowed[t, sel], d, s)[0] for t in judged]).abs() <= 0.2
-        along = torch.stack([direction_errors(per_step[t, sel], d, s)[1] for t in judged])
+        along = torch.stack([e[1] for e in step_errs])
         up = upright[-1, sel]
         if not up.any():
             print(f"{args.method} {sp:.1f} m/s: every environment fell")

@@ -177,5 +177,5 @@ def distillation_loss(bfm: BFM, proprio: Tensor, goals: Goals, posterior_obs: Te
     kl = gaussian_kl(mu_q, logvar_q, mu_p, logvar_p).mean()
     with torch.set_grad_enabled(torch.is_grad_enabled() and prior_action_weight > 0):
         mse_prior = (bfm.decode(proprio, mu_p) - teacher_actions).pow(2).mean()
-    loss = mse + beta * kl + (prior_action_weight * mse_prior if prior_action_weight > 0 else 0.0)
+    loss = mse + beta * kl + prior_action_weight * mse_prior
     return loss, {"mse": mse.detach(), "kl": kl.detach(), "mse_prior": mse_prior.detach()}

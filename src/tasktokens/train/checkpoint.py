@@ -83,10 +83,7 @@ def load_weights(path: Path, character: Character) -> tuple[dict[str, torch.Tens
         raise CheckpointError(f"{path}: no such checkpoint")
     try:
         tensors = load_file(str(path))
-        from safetensors import safe_open
-
-        with safe_open(str(path), "pt") as f:
-            meta = {k: json.loads(v) for k, v in (f.metadata() or {}).items()}
+        meta = saved_metadata(path)
     except (SafetensorError, OSError, json.JSONDecodeError) as err:
         raise CheckpointError(f"{path}: not a readable tasktokens safetensors checkpoint ({err})") from err
     found = meta.get("character")
@@ -99,13 +96,17 @@ def load_weights(path: Path, character: Character) -> tuple[dict[str, torch.Tens
     return tensors, meta
 
 
-def saved_samples(path: Path) -> int:
-    """The training samples recorded in a checkpoint's metadata (0 when none), without loading
-    its tensors."""
+def saved_metadata(path: Path) -> dict:
+    """A checkpoint's decoded metadata (config, character, counters), without loading its tensors."""
     from safetensors import safe_open
 
     with safe_open(str(path), "pt") as f:
-        return int(json.loads((f.metadata() or {}).get("samples", "0")))
+        return {k: json.loads(v) for k, v in (f.metadata() or {}).items()}
+
+
+def saved_samples(path: Path) -> int:
+    """The training samples recorded in a checkpoint's metadata (0 when none)."""
+    return int(saved_metadata(path).get("samples", 0))
 
 
 def save_run(out: Path, tensors: dict[str, torch.Tensor], state: dict, config, character: Character, extra: dict) -> None:

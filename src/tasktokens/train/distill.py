@@ -272,9 +272,8 @@ class DistillRunner(TrainLoop):
                 torch.nn.utils.clip_grad_norm_(self.bfm.parameters(), 1.0)
                 self.optimizer.step()
                 totals["loss"] += loss.item()
-                totals["mse"] += float(parts["mse"])
-                totals["kl"] += float(parts["kl"])
-                totals["mse_prior"] += float(parts["mse_prior"])
+                for k, v in parts.items():
+                    totals[k] += float(v)
                 count += 1
         self._buffer = []
         return {k: v / count for k, v in totals.items()}
