@@ -5,7 +5,8 @@ Runs the reach task's episodes (300 steps, deterministic) with four goal variant
 standing root goal (zero planar velocity, current heading, pelvis upright, every goal frame); the
 reach prior (right hand at the target in the far frame, tasks/priors.py); and both together.
 Prints the mean steps before the first fall, the task's success rate, and the median hand-target
-distance over the steps the character was up.
+distance over the steps the character was up. --skill NAME also shows the BFM's skill token of
+that label (one of the names in the BFM checkpoint's "skills") with every variant.
 """
 
 from __future__ import annotations
@@ -24,11 +25,12 @@ from tasktokens.train.distill import load_bfm
 VARIANTS = ("no goal", "stand", "reach prior", "stand + reach prior")
 
 
-def rollout(variant: str, envs: int, bfm_path, seed: int = 1, steps: int = 300) -> tuple[float, float, float]:
+def rollout(variant: str, envs: int, bfm_path, skill: str | None = None, seed: int = 1, steps: int = 300) -> tuple[float, float, float]:
     """(mean steps before the first fall, success rate, median hand-target distance in m)."""
     spec = get_task("reach")
     env = spec.env_cls(spec.config_cls(env=TaskEnvConfig(num_envs=envs, num_threads=1, episode_steps=steps, seed=seed)))
     bfm, _ = load_bfm(bfm_path, env.character)
+    skill_ids = None if skill is None else torch.full((envs,), bfm.cfg.skill_id(skill), dtype=torch.long)
     entities = len(env.character.conditionable_bodies) + 1
     times = goal_times(bfm.cfg.near_steps, env.dt)
     frames = times.numel()
@@ -43,6 +45,9 @@ def rollout(variant: str, envs: int, bfm_path, seed: int = 1, steps: int = 300) 
                 goals = hand(obs["policy"], obs["task"])
             if "stand" in variant:
                 goals = Goals(stand if goals is None else goals.frames + stand, times.expand(envs, -1))
+            if skill_ids is not None:
+                empty = torch.zeros(envs, frames, entities, stand.shape[-1])
+                goals = Goals(empty if goals is None else goals.frames, times.expand(envs, -1), skill_ids)
             obs, _r, done, _e = env.step(bfm.act(obs["policy"], goals, None))
             dists.append((env.hand_pos() - env.target).norm(dim=-1)[running])
             life += running.float()
@@ -55,12 +60,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--envs", type=int, default=64)
     parser.add_argument("--bfm", default=str(SHIPPED_BFM))
+    parser.add_argument("--skill", default=None, help="skill label shown with every variant (e.g. punch)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     print("| goals | mean steps before the first fall (300 max) | success | median hand-target distance (m) |")
     print("| --- | --- | --- | --- |")
     for v in VARIANTS:
-        life, rate, dist = rollout(v, args.envs, args.bfm)
+        life, rate, dist = rollout(v, args.envs, args.bfm, args.skill)
         print(f"| {v} | {life:.0f} | {rate:.3f} | {dist:.2f} |", flush=True)
 
 

@@ -7,7 +7,7 @@ import torch
 
 from tasktokens.envs.goals import TRANS
 from tasktokens.models.bfm import BFM, BFMConfig
-from tasktokens.tasks.priors import PELVIS_HEIGHT, direction_prior, reach_prior, steering_prior
+from tasktokens.tasks.priors import PELVIS_HEIGHT, direction_prior, gait_skill, reach_prior, steering_prior
 
 
 def test_direction_prior_fills_every_goal_frame_with_a_turn_limited_root_goal():
@@ -25,12 +25,37 @@ def test_direction_prior_fills_every_goal_frame_with_a_turn_limited_root_goal():
     assert goals.frames[0, :, :6].abs().sum() == 0  # no body constrained
 
 
-def test_steering_prior_keeps_the_velocity_and_turns_toward_the_facing_command():
-    task = torch.tensor([[1.0, 0.0, 1.5, 0.0, -1.0]])  # go forward, face right
+def test_steering_prior_keeps_the_velocity_and_turns_the_heading_along_it_not_toward_the_facing():
+    task = torch.tensor([[0.0, -1.0, 1.5, 1.0, 0.0]])  # go right at 1.5 m/s, face forward
     root = steering_prior((1, 2, 4), 7, 1 / 30)(torch.zeros(1, 223), task).frames[0, :, 6]
-    assert torch.allclose(root[:, :2], torch.tensor([1.5, 0.0]).expand(4, 2))
+    assert torch.allclose(root[:, :2], torch.tensor([0.0, -1.5]).expand(4, 2))
     assert torch.allclose(root[0, TRANS : TRANS + 2], torch.tensor([math.cos(2 / 30), -math.sin(2 / 30)]))
-    assert torch.allclose(root[3, TRANS : TRANS + 2], torch.tensor([0.0, -1.0]), atol=1e-6)
+    assert torch.allclose(root[3, TRANS : TRANS + 2], torch.tensor([0.0, -1.0]), atol=1e-6)  # the far frame reaches -90 deg
+
+
+SKILLS = ("crawl", "jog", "punch", "run", "walk")
+
+
+def test_root_priors_show_the_walk_or_jog_skill_token_by_commanded_speed():
+    task = torch.tensor([[1.0, 0.0, 0.0], [1.0, 0.0, 1.0], [1.0, 0.0, 1.89], [1.0, 0.0, 1.9], [1.0, 0.0, 3.5]])
+    goals = direction_prior((1, 2, 4), 7, 1 / 30, SKILLS)(torch.zeros(5, 223), task)
+    assert goals.skill.tolist() == [4, 4, 4, 1, 1]  # walk below 1.9 m/s, jog from there (no run)
+    steer = steering_prior((1, 2, 4), 7, 1 / 30, SKILLS)(torch.zeros(5, 223), torch.cat([task, torch.zeros(5, 2)], dim=-1))
+    assert steer.skill.tolist() == [4, 4, 4, 1, 1]
+    assert gait_skill(torch.tensor([1.0, 2.0]), ("jog", "run")) is None  # a BFM without walk: no skill token at all
+    assert direction_prior((1, 2, 4), 7, 1 / 30)(torch.zeros(5, 223), task).skill is None  # no skill names: no skill token
+
+
+def test_a_prior_skill_token_reaches_the_bfm_and_changes_its_action():
+    torch.manual_seed(0)
+    bfm = BFM(BFMConfig(d_model=32, num_layers=1, num_heads=2, num_skills=len(SKILLS), skill_names=SKILLS), 223, 7, 5, 28).eval()
+    proprio, task = torch.randn(2, 223), torch.tensor([[1.0, 0.0, 1.0], [1.0, 0.0, 1.0]])
+    plain = bfm.act(proprio, direction_prior((1, 2, 4), 7, 1 / 30)(proprio, task), None)
+    skilled = bfm.act(proprio, direction_prior((1, 2, 4), 7, 1 / 30, SKILLS)(proprio, task), None)
+    assert not torch.allclose(plain, skilled)
+    assert bfm.cfg.skill_id("walk") == 4
+    with pytest.raises(ValueError, match="not one of this BFM's skills"):
+        bfm.cfg.skill_id("backflip")
 
 
 def test_priors_place_their_goals_at_the_near_steps_the_bfm_was_distilled_with():

@@ -26,6 +26,12 @@ def teacher(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def tiny_bfm(tmp_path_factory, teacher):
+    """Distilled on walk and jog, so that its skills include the gait tokens the direction and
+    steering priors show (tasks/priors.py GAIT_SKILLS)."""
+    from tests.train.test_runner import CLIP
+
     out = tmp_path_factory.mktemp("bfm")
-    _distill(out, teacher, 32).run()
+    cfg = _distill(out, teacher, 32)
+    cfg.motions = (CLIP, CLIP.parent / "humanoid3d_jog.txt")
+    cfg.run()
     return out / WEIGHTS

@@ -187,6 +187,31 @@ def test_resuming_a_token_through_another_bfm_is_refused_and_loses_nothing(tmp_p
     assert runner.samples >= 64
 
 
+def test_tokens_saved_before_prior_skills_load_without_skill_tokens_and_resume_only_so(tmp_path, tiny_bfm):
+    """A hybrid token trained beside a prior without skill tokens must keep that prior: loading its
+    config gives prior_skills False, and resuming it with skill tokens is refused, losing nothing."""
+    import dataclasses
+    import json
+
+    from tasktokens.train.adapt import saved_adapt_config
+    from tasktokens.train.checkpoint import CONFIG
+
+    assert saved_adapt_config({"task": "direction", "prior": True}).prior_skills is False
+    assert saved_adapt_config({"task": "direction", "prior": True, "prior_skills": True}).prior_skills is True
+    run = tmp_path / "tok"
+    _adapt(run, tiny_bfm, prior=True, samples=32).run()
+    config = json.loads((run / CONFIG).read_text())
+    assert config["prior_skills"] is True
+    del config["prior_skills"]  # as saved before the setting existed
+    (run / CONFIG).write_text(json.dumps(config))
+    saved = (run / WEIGHTS).read_bytes()
+    with pytest.raises(CheckpointError, match="resume it with --no-prior-skills"):
+        dataclasses.replace(_adapt(run, tiny_bfm, prior=True, samples=64), resume=True).run()
+    assert (run / WEIGHTS).read_bytes() == saved
+    runner = dataclasses.replace(_adapt(run, tiny_bfm, prior=True, samples=64), resume=True, prior_skills=False).run()
+    assert runner.samples >= 64
+
+
 def test_fine_tune_refuses_a_schedule_that_would_reset_the_bfm_rate():
     from tasktokens.train.adapt import fine_tune_optimizer
 

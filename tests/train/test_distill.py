@@ -8,7 +8,7 @@ import torch
 from tasktokens.character import HUMANOID3D
 from tasktokens.motion.labels import skill_label
 from tasktokens.train.checkpoint import WEIGHTS, load_weights
-from tasktokens.train.distill import GoalMaskConfig, sample_goal_masks
+from tasktokens.train.distill import GoalMaskConfig, load_bfm, sample_goal_masks
 from tasktokens.train.runner import RunnerConfig
 from tests.train.conftest import _distill
 from tests.train.test_runner import CLIP
@@ -70,7 +70,19 @@ def test_short_run_saves_a_loadable_bfm(tmp_path, teacher):
     assert runner.iteration == 2
     tensors, meta = load_weights(tmp_path / WEIGHTS, HUMANOID3D)
     assert meta["skills"] == ["walk"] and meta["bfm"]["num_goal_frames"] == 4 and meta["num_entities"] == 7
+    assert meta["bfm"]["skill_names"] == ["walk"]  # priors pick skill tokens by name
     assert any(k.startswith("bfm.prior_transformer") for k in tensors)
+
+
+def test_a_bfm_saved_before_skill_names_were_recorded_loads_them_from_its_skills_metadata():
+    """BFMs v0-v4 name their skills only in the checkpoint's "skills" metadata."""
+    from tasktokens.eval.bfm import SHIPPED_BFM
+
+    _tensors, meta = load_weights(SHIPPED_BFM, HUMANOID3D)
+    assert "skill_names" not in meta["bfm"]
+    bfm, _ = load_bfm(SHIPPED_BFM, HUMANOID3D)
+    assert list(bfm.cfg.skill_names) == meta["skills"] and len(meta["skills"]) == bfm.cfg.num_skills
+    assert bfm.cfg.skill_names[bfm.cfg.skill_id("jog")] == "jog"
 
 
 def test_the_bfm_records_the_near_steps_of_its_teacher_not_the_config_default(tmp_path, teacher):

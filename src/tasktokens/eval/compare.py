@@ -233,9 +233,9 @@ class ReportConfig:
 
 RUN_ONLY = {"samples", "out", "resume", "eval_episodes", "video", "torch_threads"}
 """AdaptConfig fields that do not change what a cached run learnt."""
-ADDED_SETTINGS = {"fine_tune_bfm_lr": ("fine_tune",)}
-"""AdaptConfig fields added after runs were cached, and the methods whose training they change: a
-cached run of those methods without the field was trained under the old behaviour."""
+ADDED_SETTINGS = {"fine_tune_bfm_lr": lambda cfg: cfg.method == "fine_tune", "prior_skills": lambda cfg: cfg.prior}
+"""AdaptConfig fields added after runs were cached, and which runs' training they change: a cached
+run of those without the field was trained under the old behaviour."""
 
 
 def check_cached_run(run: Path, cfg: AdaptConfig) -> None:
@@ -245,7 +245,7 @@ def check_cached_run(run: Path, cfg: AdaptConfig) -> None:
         return
     saved, want = json.loads(saved_path.read_text()), to_jsonable(cfg)
     differ = sorted(k for k in want if k not in RUN_ONLY and k in saved and saved[k] != want[k])
-    differ += sorted(k for k, methods in ADDED_SETTINGS.items() if k not in saved and cfg.method in methods)
+    differ += sorted(k for k, changes in ADDED_SETTINGS.items() if k not in saved and changes(cfg))
     if differ:
         raise ValueError(f"{run}: cached run trained with other settings ({', '.join(differ)}) than this report's; "
                          f"delete that folder to retrain it, or pass another --runs")

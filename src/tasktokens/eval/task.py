@@ -26,8 +26,8 @@ from tasktokens.motion.motion_lib import MotionLib, default_motion_paths
 from tasktokens.sim.batch_sim import BatchSim
 from tasktokens.tasks import get_task
 from tasktokens.tasks.base import TaskEnvConfig
-from tasktokens.train.adapt import AdaptConfig, build_actor, needs_bfm, run_name, split_method
-from tasktokens.train.checkpoint import REPO_ROOT, CheckpointError, from_jsonable, load_weights, resolve_saved_path
+from tasktokens.train.adapt import build_actor, needs_bfm, run_name, saved_adapt_config, split_method
+from tasktokens.train.checkpoint import REPO_ROOT, CheckpointError, load_weights, resolve_saved_path
 from tasktokens.train.distill import load_bfm
 from tasktokens.viz.recording import RecordingWriter
 
@@ -44,7 +44,7 @@ def load_policy(task: str, method: Method, token: Path | None, bfm_path: Path, e
     """The policy of a method on an environment, and the samples it was trained for."""
     if method == "prior_only":
         bfm, _ = load_bfm(bfm_path, env.character)
-        prior_fn = env.prior_fn(bfm.cfg.near_steps, len(env.character.conditionable_bodies) + 1)
+        prior_fn = env.prior_fn(bfm.cfg.near_steps, len(env.character.conditionable_bodies) + 1, bfm.cfg.skill_names)
         return TaskTokenActor(env.get_observations(), bfm, None, prior_fn).eval(), 0
     trained, prior = split_method(method)
     path = token or shipped_token(task, trained, prior)
@@ -53,7 +53,7 @@ def load_policy(task: str, method: Method, token: Path | None, bfm_path: Path, e
         raise CheckpointError(f"{path}: no shipped {method} policy for {task}; train one with `tasktokens adapt {flags}` "
                               f"and pass its checkpoint with --token")
     tensors, meta = load_weights(path, env.character)
-    cfg = from_jsonable(AdaptConfig, meta["config"])
+    cfg = saved_adapt_config(meta["config"])
     if cfg.task != task:
         raise ValueError(f"{path}: token trained for task {cfg.task!r}, not {task!r}")
     if cfg.method != trained:

@@ -43,10 +43,20 @@ class BFMConfig:
     distillation); hand-written priors place their goals at these times. One per near frame."""
     num_skills: int = 0
     """Skill labels with a learned embedding (0: no skill token)."""
+    skill_names: tuple[str, ...] = ()
+    """The skill labels in embedding order (motion/labels.py skill_label of the distilled clips):
+    distillation records them, and load_bfm fills them from the "skills" metadata of checkpoints
+    saved before this field. Hand-written priors pick skill tokens by name."""
     decoder_hidden: tuple[int, ...] = (512, 256)
     posterior_hidden: tuple[int, ...] = (512, 256)
     action_log_std: float = -2.9
     """Fixed log std of the Gaussian actions (paper: -2.9)."""
+
+    def skill_id(self, label: str) -> int:
+        """Embedding id of a skill label (for Goals.skill); a label the BFM lacks is an error."""
+        if label not in self.skill_names:
+            raise ValueError(f"skill {label!r} is not one of this BFM's skills {list(self.skill_names)}; pick one of those")
+        return self.skill_names.index(label)
 
 
 def _mlp(sizes: list[int]) -> nn.Sequential:

@@ -147,10 +147,11 @@ class TaskEnv:
         """(N,) bool: task-specific ends of an episode counted as failures (besides falls)."""
         return torch.zeros(self.num_envs, dtype=torch.bool)
 
-    def prior_fn(self, near_steps: tuple[int, ...], num_entities: int):
+    def prior_fn(self, near_steps: tuple[int, ...], num_entities: int, skill_names: tuple[str, ...] = ()):
         """Hand-written goals of this task for a BFM whose near goal frames are near_steps control
         steps ahead (BFMConfig.near_steps): a function (proprio, task obs) -> Goals (tasks/priors.py),
-        or an error if the task has none."""
+        or an error if the task has none. skill_names (BFMConfig.skill_names; empty: none) lets the
+        prior show the BFM's skill token."""
         raise NotImplementedError(f"{type(self).__name__} has no hand-written prior; run it without --prior")
 
     # --- state helpers -----------------------------------------------------------------------

@@ -59,30 +59,56 @@ def root_frames(velocity_h: Tensor, heading: Tensor, num_entities: int) -> Tenso
     return torch.cat([torch.zeros(n, f, num_entities - 1, row.shape[-1]), row[:, :, None, :]], dim=2)
 
 
-def direction_prior(near_steps: tuple[int, ...], num_entities: int, dt: float):
+GAIT_SKILLS = (("walk", 0.0), ("jog", 1.9))
+"""Skill token a root prior shows for a commanded speed: the last (label, lowest speed m/s) whose
+speed it reaches. 1.9 m/s lies between the MIT walk (0.98 m/s) and jog (2.80 m/s) clips. No run:
+on BFM v4 the run token made the prior fall more at 3.0-3.5 m/s (upright 0.25 against 0.50 at
+3.0 m/s). Measured (prior only, BFM v4, `tasktokens eval task --task direction --method
+prior_only --episodes 64`): success 0.143 without a skill token, 0.217 with these
+(docs/bfm-and-task-tokens.md)."""
+
+
+def gait_skill(speed: Tensor, skill_names: tuple[str, ...]) -> Tensor | None:
+    """(N,) skill ids of GAIT_SKILLS for commanded speeds (N,) m/s; None (no skill token) unless
+    the BFM has every GAIT_SKILLS label, so that the token is shown always or never (an exported
+    policy needs a fixed token pattern, eval/export.py)."""
+    if not all(label in skill_names for label, _ in GAIT_SKILLS):
+        return None
+    skill = torch.full(speed.shape, skill_names.index(GAIT_SKILLS[0][0]), dtype=torch.long)
+    for label, lowest in GAIT_SKILLS[1:]:
+        skill = torch.where(speed >= lowest, torch.full_like(skill, skill_names.index(label)), skill)
+    return skill
+
+
+def direction_prior(near_steps: tuple[int, ...], num_entities: int, dt: float, skill_names: tuple[str, ...] = ()):
     """direction: in every goal frame, the commanded speed along a heading that turns toward the
-    commanded direction at TURN_RATE; pelvis upright."""
+    commanded direction at TURN_RATE; pelvis upright; the gait's skill token (GAIT_SKILLS) when
+    skill_names (BFMConfig.skill_names) is given."""
     times = goal_times(near_steps, dt)
 
     def prior(proprio: Tensor, task: Tensor) -> Goals:
         d, speed = task[:, :2], task[:, 2:3]
         heading = turn_limited(torch.atan2(d[:, 1], d[:, 0]), times)
         velocity = speed[:, :, None] * torch.stack([torch.cos(heading), torch.sin(heading)], dim=-1)
-        return Goals(root_frames(velocity, heading, num_entities), times.expand(task.shape[0], -1))
+        return Goals(root_frames(velocity, heading, num_entities), times.expand(task.shape[0], -1), gait_skill(speed[:, 0], skill_names))
 
     return prior
 
 
-def steering_prior(near_steps: tuple[int, ...], num_entities: int, dt: float):
-    """steering: the commanded velocity in every goal frame, with a heading that turns toward the
-    commanded facing at TURN_RATE."""
+def steering_prior(near_steps: tuple[int, ...], num_entities: int, dt: float, skill_names: tuple[str, ...] = ()):
+    """steering: the commanded velocity in every goal frame with the heading along it (turning at
+    TURN_RATE), and the gait's skill token as in direction_prior; the facing command is left to
+    the task token. Why not a heading toward the facing: the MIT clips have no side or backward
+    steps, and the BFM fell under it (BFM v4, prior only, 64 episodes: 71 steps on average before
+    a fall, success 0.000; heading up to 30 degrees off the velocity: 73 steps, 0.000; along the
+    velocity: 187 steps, 0.069; docs/bfm-and-task-tokens.md)."""
     times = goal_times(near_steps, dt)
 
     def prior(proprio: Tensor, task: Tensor) -> Goals:
-        d, speed, facing = task[:, :2], task[:, 2:3], task[:, 3:5]
-        heading = turn_limited(torch.atan2(facing[:, 1], facing[:, 0]), times)
+        d, speed = task[:, :2], task[:, 2:3]
+        heading = turn_limited(torch.atan2(d[:, 1], d[:, 0]), times)
         velocity = (d * speed)[:, None, :].expand(-1, times.numel(), -1)
-        return Goals(root_frames(velocity, heading, num_entities), times.expand(task.shape[0], -1))
+        return Goals(root_frames(velocity, heading, num_entities), times.expand(task.shape[0], -1), gait_skill(speed[:, 0], skill_names))
 
     return prior
 

@@ -21,7 +21,7 @@ from tasktokens.models.baselines import LatentActor, add_lora, load_saved_state,
 from tasktokens.models.task_tokens import TaskEncoder, TaskTokenActor
 from tasktokens.tasks import get_task
 from tasktokens.tasks.base import TaskEnvConfig
-from tasktokens.train.checkpoint import CONFIG, WEIGHTS, CheckpointError, resolve_saved_path
+from tasktokens.train.checkpoint import CONFIG, WEIGHTS, CheckpointError, from_jsonable, resolve_saved_path
 from tasktokens.train.distill import load_bfm
 from tasktokens.train.runner import Runner, RunnerConfig
 
@@ -50,6 +50,10 @@ class AdaptConfig:
     0.30-0.96 for the frozen-BFM methods, docs/results.md of 2026-11-26)."""
     prior: bool = False
     """Add the task's hand-written goals beside the learned token (hybrid control)."""
+    prior_skills: bool = True
+    """With the prior, also show the BFM's skill token the prior picks (direction, steering: walk
+    below 1.9 m/s, jog above; tasks/priors.py GAIT_SKILLS). Tokens saved before this setting
+    existed were trained without skill tokens and load with False (saved_adapt_config)."""
     samples: int = 2_500_000
     """Environment steps to train for (the default takes about 14 minutes on a 2-core CPU at
     ~3,000 samples/s: the README's main job)."""
@@ -135,7 +139,8 @@ class TokenRunner(Runner):
 def _task_token_actor(cfg: AdaptConfig, env, bfm) -> TaskTokenActor:
     obs = env.get_observations()
     entities = len(env.character.conditionable_bodies) + 1
-    prior = env.prior_fn(bfm.cfg.near_steps, entities) if cfg.prior else None
+    skills = bfm.cfg.skill_names if cfg.prior_skills else ()
+    prior = env.prior_fn(bfm.cfg.near_steps, entities, skills) if cfg.prior else None
     encoder = TaskEncoder(env.num_task_obs, bfm.cfg.d_model, cfg.encoder_hidden)
     return TaskTokenActor(obs, bfm, encoder, prior, cfg.action_std)
 
@@ -164,14 +169,25 @@ def needs_bfm(method: str) -> bool:
     return method != "ppo_scratch"
 
 
+def saved_adapt_config(data: dict) -> AdaptConfig:
+    """A token's saved config. Tokens saved before AdaptConfig.prior_skills existed were trained
+    with priors that showed no skill token: they load with prior_skills False."""
+    return from_jsonable(AdaptConfig, {"prior_skills": False} | data)
+
+
 def check_resumed_bfm(cfg: AdaptConfig, bfm_path: Path) -> None:
     """A token only works through the BFM it was trained with, and the default BFM changes when a
     newer one is shipped: refuse to resume a run through a BFM other than its own (another path
-    to the same file content is fine)."""
+    to the same file content is fine), or with other prior goals than it was trained beside."""
     saved = cfg.run_folder() / CONFIG
     if not (cfg.resume and needs_bfm(cfg.method) and saved.exists()):
         return
-    trained = json.loads(saved.read_text()).get("bfm")
+    data = json.loads(saved.read_text())
+    own_skills = saved_adapt_config(data).prior_skills
+    if cfg.prior and own_skills != cfg.prior_skills:
+        flag = "--prior-skills" if own_skills else "--no-prior-skills"
+        raise CheckpointError(f"{cfg.run_folder()}: this run's prior was trained with prior_skills={own_skills}; resume it with {flag}")
+    trained = data.get("bfm")
     own = resolve_saved_path(trained) if trained else None
     if own is None or not own.exists() or not filecmp.cmp(own, bfm_path, shallow=False):
         raise CheckpointError(

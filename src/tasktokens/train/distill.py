@@ -96,6 +96,8 @@ def load_bfm(checkpoint: Path, character) -> tuple[BFM, dict]:
     if "bfm" not in meta:
         raise ValueError(f"{checkpoint}: not a BFM checkpoint (no 'bfm' metadata); pass one written by `tasktokens pretrain bfm`")
     cfg = from_jsonable(BFMConfig, meta["bfm"])
+    if not cfg.skill_names and meta.get("skills"):  # saved before BFMConfig recorded them
+        cfg = dataclasses.replace(cfg, skill_names=tuple(meta["skills"]))
     bfm = BFM(cfg, meta["num_proprio"], meta["num_entities"], meta["num_posterior_obs"], meta["num_actions"])
     bfm.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("bfm.")})
     return bfm.eval(), meta
@@ -177,7 +179,7 @@ class DistillRunner(TrainLoop):
         self.num_near = len(env.cfg.future_steps)
         self.skills = skill_vocabulary(env.lib.names)
         self.clip_skill = torch.tensor([self.skills.index(skill_label(n)) for n in env.lib.names])
-        bfm_cfg = dataclasses.replace(cfg.bfm, num_goal_frames=self.num_near + 1, near_steps=tuple(env.cfg.future_steps), num_skills=len(self.skills))
+        bfm_cfg = dataclasses.replace(cfg.bfm, num_goal_frames=self.num_near + 1, near_steps=tuple(env.cfg.future_steps), num_skills=len(self.skills), skill_names=tuple(self.skills))
         num_post = env.num_obs - self.num_proprio
         self.device = torch.device(cfg.device)
         self.bfm = BFM(bfm_cfg, self.num_proprio, self.body_idx.numel() + 1, num_post, env.num_actions).to(self.device)
