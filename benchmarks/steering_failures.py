@@ -1,0 +1,69 @@
+"""Which half of the steering rule a policy fails, by the angle between the commanded facing and
+the commanded direction of motion.
+
+Usage: .venv/bin/python benchmarks/steering_failures.py [--token PATH] [--method task_tokens_prior] [--envs 64]
+Runs the policy deterministically for 300 steps (as `tasktokens eval task` does: fall
+termination, each environment's first episode) and prints, for the judged steps (after each
+command's 80-step grace period, before the first fall), by |facing - direction| angle: the share
+meeting the velocity rule (|e_rel| <= 0.2 on the speed over 0.5 s), the facing rule (<= 45
+degrees) and both. Facing more than 45 degrees away from the motion needs side or backward steps.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import torch
+
+from tasktokens.eval.bfm import SHIPPED_BFM
+from tasktokens.eval.task import load_policy
+from tasktokens.tasks import get_task
+from tasktokens.tasks.base import TaskEnvConfig
+from tasktokens.tasks.rewards import direction_errors, facing_cosine, step_ok_direction, step_ok_steering
+
+BINS_DEG = ((0, 45), (45, 90), (90, 135), (135, 181))
+
+
+def measure(token, method: str, envs: int, steps: int = 300, seed: int = 1) -> dict:
+    spec = get_task("steering")
+    env = spec.env_cls(spec.config_cls(env=TaskEnvConfig(num_envs=envs, num_threads=1, episode_steps=steps, seed=seed)))
+    actor, _ = load_policy("steering", method, token, SHIPPED_BFM, env)  # the BFM is for prior_only
+    obs, alive, life = env.get_observations(), torch.ones(envs, dtype=torch.bool), torch.zeros(envs)
+    angle, vel_ok, both_ok, face_ok = [], [], [], []
+    with torch.inference_mode():
+        for _ in range(steps):
+            obs, _r, done, _e = env.step(actor(obs))
+            alive &= ~done
+            life += alive.float()
+            judged = alive & (env.command_age > env.grace_steps)
+            e_rel, _s, _t = direction_errors(env.root_velocity_window(), env.target_dir, env.target_speed)
+            cos = facing_cosine(env.root_facing(), env.target_facing)
+            between = torch.rad2deg(torch.acos((env.target_dir[:, :2] * env.target_facing).sum(-1).clamp(-1, 1)))
+            angle.append(between[judged]), vel_ok.append(step_ok_direction(e_rel)[judged])
+            face_ok.append((cos >= torch.cos(torch.deg2rad(torch.tensor(45.0))))[judged]), both_ok.append(step_ok_steering(e_rel, cos)[judged])
+    angle, vel_ok, face_ok, both_ok = (torch.cat(x) for x in (angle, vel_ok, face_ok, both_ok))
+    rows = {}
+    for lo, hi in BINS_DEG:
+        m = (angle >= lo) & (angle < hi)
+        if m.any():
+            rows[f"{lo}-{min(hi, 180)} deg"] = tuple(float(x[m].float().mean()) for x in (vel_ok, face_ok, both_ok)) + (int(m.sum()),)
+    return {"rows": rows, "steps_before_fall": float(life.mean())}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--token", default=None, help="token checkpoint (default: the shipped one of the method)")
+    p.add_argument("--method", default="task_tokens_prior")
+    p.add_argument("--envs", type=int, default=64)
+    a = p.parse_args()
+    torch.set_num_threads(1)
+    out = measure(a.token, a.method, a.envs)
+    print(f"mean steps before the first fall: {out['steps_before_fall']:.0f} of 300")
+    print("| facing vs direction | velocity ok | facing ok | both | judged steps |")
+    print("| --- | --- | --- | --- | --- |")
+    for name, (v, f, b, n) in out["rows"].items():
+        print(f"| {name} | {v:.2f} | {f:.2f} | {b:.2f} | {n} |")
+
+
+if __name__ == "__main__":
+    main()
