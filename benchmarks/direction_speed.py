@@ -10,49 +10,34 @@ pass, so this says whether a policy is near the rule or far from it.
 
 from __future__ import annotations
 
-import argparse
-
 import torch
+from task_rollout import policy_arguments, run_first_episodes
 
-from tasktokens.eval.bfm import SHIPPED_BFM
-from tasktokens.eval.task import load_policy
-from tasktokens.tasks import get_task
-from tasktokens.tasks.base import TaskEnvConfig
 from tasktokens.tasks.rewards import direction_errors
 
 BINS = ((0.0, 0.01), (1.0, 1.5), (1.5, 2.5), (2.5, 3.6))
 
 
-def measure(token, method: str, envs: int, steps: int = 300, seed: int = 1) -> dict:
-    spec = get_task("direction")
-    env = spec.env_cls(spec.config_cls(env=TaskEnvConfig(num_envs=envs, num_threads=1, episode_steps=steps, seed=seed)))
-    actor, _ = load_policy("direction", method, token, SHIPPED_BFM, env)  # the BFM is for prior_only
-    obs, alive, life = env.get_observations(), torch.ones(envs, dtype=torch.bool), torch.zeros(envs)
+def measure(token, method: str, envs: int) -> dict:
     speed, along, ok = [], [], []
-    with torch.inference_mode():
-        for _ in range(steps):
-            obs, _r, done, _e = env.step(actor(obs))
-            alive &= ~done
-            life += alive.float()
-            _e_rel, s, _t = direction_errors(env.root_velocity(), env.target_dir, env.target_speed)
-            judged = alive & (env.command_age > env.grace_steps)
-            speed.append(env.target_speed[judged]), along.append(s[judged]), ok.append(env.step_ok()[judged])  # the task's own rule
+
+    def observe(env, alive):
+        _e_rel, s, _t = direction_errors(env.root_velocity(), env.target_dir, env.target_speed)
+        judged = alive & (env.command_age > env.grace_steps)
+        speed.append(env.target_speed[judged]), along.append(s[judged]), ok.append(env.step_ok()[judged])  # the task's own rule
+
+    life = run_first_episodes("direction", token, method, envs, observe)
     speed, along, ok = torch.cat(speed), torch.cat(along), torch.cat(ok)
     rows = {}
     for lo, hi in BINS:
         m = (speed >= lo) & (speed < hi)
         if m.any():
             rows[f"{lo}-{hi} m/s"] = (float(ok[m].float().mean()), float(along[m].mean()), int(m.sum()))
-    return {"rows": rows, "steps_before_fall": float(life.mean())}
+    return {"rows": rows, "steps_before_fall": life}
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--token", default=None, help="token checkpoint (default: the shipped direction token)")
-    p.add_argument("--method", default="task_tokens")
-    p.add_argument("--envs", type=int, default=64)
-    a = p.parse_args()
-    torch.set_num_threads(1)
+    a = policy_arguments(__doc__.splitlines()[0], "task_tokens")
     out = measure(a.token, a.method, a.envs)
     print(f"mean steps before the first fall: {out['steps_before_fall']:.0f} of 300")
     print("commanded speed | judged steps passing | mean speed along the command | judged steps")

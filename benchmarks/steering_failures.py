@@ -11,52 +11,38 @@ degrees) and both. Facing more than 45 degrees away from the motion needs side o
 
 from __future__ import annotations
 
-import argparse
-
 import torch
+from task_rollout import policy_arguments, run_first_episodes
 
-from tasktokens.eval.bfm import SHIPPED_BFM
-from tasktokens.eval.task import load_policy
-from tasktokens.tasks import get_task
-from tasktokens.tasks.base import TaskEnvConfig
 from tasktokens.tasks.rewards import direction_errors, facing_cosine, step_ok_direction, step_ok_steering
 
 BINS_DEG = ((0, 45), (45, 90), (90, 135), (135, 181))
 
 
-def measure(token, method: str, envs: int, steps: int = 300, seed: int = 1) -> dict:
-    spec = get_task("steering")
-    env = spec.env_cls(spec.config_cls(env=TaskEnvConfig(num_envs=envs, num_threads=1, episode_steps=steps, seed=seed)))
-    actor, _ = load_policy("steering", method, token, SHIPPED_BFM, env)  # the BFM is for prior_only
-    obs, alive, life = env.get_observations(), torch.ones(envs, dtype=torch.bool), torch.zeros(envs)
-    angle, vel_ok, both_ok, face_ok = [], [], [], []
-    with torch.inference_mode():
-        for _ in range(steps):
-            obs, _r, done, _e = env.step(actor(obs))
-            alive &= ~done
-            life += alive.float()
-            judged = alive & (env.command_age > env.grace_steps)
-            e_rel, _s, _t = direction_errors(env.root_velocity_window(), env.target_dir, env.target_speed)
-            cos = facing_cosine(env.root_facing(), env.target_facing)
-            between = torch.rad2deg(torch.acos((env.target_dir[:, :2] * env.target_facing).sum(-1).clamp(-1, 1)))
-            angle.append(between[judged]), vel_ok.append(step_ok_direction(e_rel)[judged])
-            face_ok.append((cos >= torch.cos(torch.deg2rad(torch.tensor(45.0))))[judged]), both_ok.append(step_ok_steering(e_rel, cos)[judged])
+def measure(token, method: str, envs: int) -> dict:
+    angle, vel_ok, face_ok, both_ok = [], [], [], []
+    within_45 = torch.cos(torch.deg2rad(torch.tensor(45.0)))
+
+    def observe(env, alive):
+        judged = alive & (env.command_age > env.grace_steps)
+        e_rel, _s, _t = direction_errors(env.root_velocity_window(), env.target_dir, env.target_speed)
+        cos = facing_cosine(env.root_facing(), env.target_facing)
+        between = torch.rad2deg(torch.acos((env.target_dir * env.target_facing).sum(-1).clamp(-1, 1)))
+        angle.append(between[judged]), vel_ok.append(step_ok_direction(e_rel)[judged])
+        face_ok.append((cos >= within_45)[judged]), both_ok.append(step_ok_steering(e_rel, cos)[judged])
+
+    life = run_first_episodes("steering", token, method, envs, observe)
     angle, vel_ok, face_ok, both_ok = (torch.cat(x) for x in (angle, vel_ok, face_ok, both_ok))
     rows = {}
     for lo, hi in BINS_DEG:
         m = (angle >= lo) & (angle < hi)
         if m.any():
             rows[f"{lo}-{min(hi, 180)} deg"] = tuple(float(x[m].float().mean()) for x in (vel_ok, face_ok, both_ok)) + (int(m.sum()),)
-    return {"rows": rows, "steps_before_fall": float(life.mean())}
+    return {"rows": rows, "steps_before_fall": life}
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--token", default=None, help="token checkpoint (default: the shipped one of the method)")
-    p.add_argument("--method", default="task_tokens_prior")
-    p.add_argument("--envs", type=int, default=64)
-    a = p.parse_args()
-    torch.set_num_threads(1)
+    a = policy_arguments(__doc__.splitlines()[0], "task_tokens_prior")
     out = measure(a.token, a.method, a.envs)
     print(f"mean steps before the first fall: {out['steps_before_fall']:.0f} of 300")
     print("| facing vs direction | velocity ok | facing ok | both | judged steps |")

@@ -1,0 +1,41 @@
+"""Shared by the task benchmarks (direction_speed.py, steering_failures.py): a policy's first
+episodes on a task, deterministic, as `tasktokens eval task` runs them, and their command line."""
+
+from __future__ import annotations
+
+import argparse
+
+import torch
+
+from tasktokens.eval.bfm import SHIPPED_BFM
+from tasktokens.eval.task import load_policy
+from tasktokens.tasks import get_task
+from tasktokens.tasks.base import TaskEnvConfig
+
+
+def policy_arguments(description: str, default_method: str) -> argparse.Namespace:
+    """--token, --method, --envs; one torch thread (the simulation runs on one too)."""
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--token", default=None, help="token checkpoint (default: the shipped one of the method)")
+    p.add_argument("--method", default=default_method)
+    p.add_argument("--envs", type=int, default=64)
+    args = p.parse_args()
+    torch.set_num_threads(1)
+    return args
+
+
+def run_first_episodes(task: str, token, method: str, envs: int, observe, steps: int = 300, seed: int = 1) -> float:
+    """Step the policy (the shipped BFM for prior_only) with fall termination, calling
+    observe(env, alive (N,) bool) after every step; alive turns False at an environment's first
+    fall. Returns the mean steps before the first fall."""
+    spec = get_task(task)
+    env = spec.env_cls(spec.config_cls(env=TaskEnvConfig(num_envs=envs, num_threads=1, episode_steps=steps, seed=seed)))
+    actor, _ = load_policy(task, method, token, SHIPPED_BFM, env)
+    obs, alive, life = env.get_observations(), torch.ones(envs, dtype=torch.bool), torch.zeros(envs)
+    with torch.inference_mode():
+        for _ in range(steps):
+            obs, _r, done, _e = env.step(actor(obs))
+            alive &= ~done
+            life += alive.float()
+            observe(env, alive)
+    return float(life.mean())
