@@ -199,16 +199,16 @@ def test_tokens_saved_before_prior_skills_load_without_skill_tokens_and_resume_o
     assert saved_adapt_config({"task": "direction", "prior": True}).prior_skills is False
     assert saved_adapt_config({"task": "direction", "prior": True, "prior_skills": True}).prior_skills is True
     run = tmp_path / "tok"
-    _adapt(run, tiny_bfm, prior=True, samples=32).run()
+    dataclasses.replace(_adapt(run, tiny_bfm, prior=True, samples=32), prior_skills=True).run()
     config = json.loads((run / CONFIG).read_text())
     assert config["prior_skills"] is True
     del config["prior_skills"]  # as saved before the setting existed
     (run / CONFIG).write_text(json.dumps(config))
     saved = (run / WEIGHTS).read_bytes()
     with pytest.raises(CheckpointError, match="resume it with --no-prior-skills"):
-        dataclasses.replace(_adapt(run, tiny_bfm, prior=True, samples=64), resume=True).run()
+        dataclasses.replace(_adapt(run, tiny_bfm, prior=True, samples=64), resume=True, prior_skills=True).run()
     assert (run / WEIGHTS).read_bytes() == saved
-    runner = dataclasses.replace(_adapt(run, tiny_bfm, prior=True, samples=64), resume=True, prior_skills=False).run()
+    runner = dataclasses.replace(_adapt(run, tiny_bfm, prior=True, samples=64), resume=True).run()
     assert runner.samples >= 64
 
 

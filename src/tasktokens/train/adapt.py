@@ -50,10 +50,12 @@ class AdaptConfig:
     0.30-0.96 for the frozen-BFM methods, docs/results.md of 2026-11-26)."""
     prior: bool = False
     """Add the task's hand-written goals beside the learned token (hybrid control)."""
-    prior_skills: bool = True
+    prior_skills: bool = False
     """With the prior, also show the BFM's skill token the prior picks (direction, steering: walk
-    below 1.9 m/s, jog above; tasks/priors.py GAIT_SKILLS). Tokens saved before this setting
-    existed were trained without skill tokens and load with False (saved_adapt_config)."""
+    below 1.9 m/s, jog above; tasks/priors.py GAIT_SKILLS). Off by default: they help the prior
+    alone (direction 0.143 -> 0.217) but slow the token's training, direction on BFM v4 at 1.2M
+    samples: running success 0.005 with them, 0.230 without (docs/bfm-and-task-tokens.md). Tokens
+    saved before this setting existed load with False (saved_adapt_config)."""
     samples: int = 2_500_000
     """Environment steps to train for (the default takes about 14 minutes on a 2-core CPU at
     ~3,000 samples/s: the README's main job)."""
