@@ -84,6 +84,11 @@ def test_a_cached_run_trained_with_other_settings_is_refused(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps(old | {"method": "fine_tune"}))
     with pytest.raises(ValueError, match="fine_tune_bfm_lr"):
         check_cached_run(tmp_path, AdaptConfig(task="reach", method="fine_tune", out=tmp_path))
+    hybrid = {k: v for k, v in saved.items() if k != "prior_skills"} | {"prior": True}  # a prior run cached before prior_skills
+    (tmp_path / "config.json").write_text(json.dumps(hybrid))
+    check_cached_run(tmp_path, AdaptConfig(task="reach", prior=True, samples=64, out=tmp_path))  # trained as the default now trains
+    with pytest.raises(ValueError, match="prior_skills"):
+        check_cached_run(tmp_path, AdaptConfig(task="reach", prior=True, prior_skills=True, samples=64, out=tmp_path))
 
 
 def test_a_stale_stage_evaluation_uses_that_stage_s_weights_or_is_refused(tmp_path):

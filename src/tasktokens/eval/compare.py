@@ -22,7 +22,7 @@ from tasktokens.eval.bfm import SHIPPED_BFM
 from tasktokens.eval.report import write_json
 from tasktokens.eval.task import OOD_KINDS, TaskEval, TaskSweep
 from tasktokens.tasks.base import TaskEnvConfig
-from tasktokens.train.adapt import AdaptConfig, run_name, split_method
+from tasktokens.train.adapt import LEGACY_SETTINGS, AdaptConfig, run_name, split_method
 from tasktokens.train.checkpoint import CONFIG, WEIGHTS, saved_samples, to_jsonable
 from tasktokens.train.model_card import describe_machine
 
@@ -233,9 +233,10 @@ class ReportConfig:
 
 RUN_ONLY = {"samples", "out", "resume", "eval_episodes", "video", "torch_threads"}
 """AdaptConfig fields that do not change what a cached run learnt."""
-ADDED_SETTINGS = {"fine_tune_bfm_lr": lambda cfg: cfg.method == "fine_tune", "prior_skills": lambda cfg: cfg.prior}
-"""AdaptConfig fields added after runs were cached, and which runs' training they change: a cached
-run of those without the field was trained under the old behaviour."""
+ADDED_SETTINGS = {"fine_tune_bfm_lr": lambda cfg: cfg.method == "fine_tune"}
+"""AdaptConfig fields added after runs were cached whose old behaviour no value of the field gives,
+and which runs' training they change: a cached run of those without the field was trained under
+the old behaviour. Fields whose old behaviour is a value are in adapt.LEGACY_SETTINGS."""
 
 
 def check_cached_run(run: Path, cfg: AdaptConfig) -> None:
@@ -243,7 +244,7 @@ def check_cached_run(run: Path, cfg: AdaptConfig) -> None:
     saved_path = run / CONFIG
     if not saved_path.exists():
         return
-    saved, want = json.loads(saved_path.read_text()), to_jsonable(cfg)
+    saved, want = LEGACY_SETTINGS | json.loads(saved_path.read_text()), to_jsonable(cfg)
     differ = sorted(k for k in want if k not in RUN_ONLY and k in saved and saved[k] != want[k])
     differ += sorted(k for k, changes in ADDED_SETTINGS.items() if k not in saved and changes(cfg))
     if differ:

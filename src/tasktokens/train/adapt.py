@@ -171,10 +171,14 @@ def needs_bfm(method: str) -> bool:
     return method != "ppo_scratch"
 
 
+LEGACY_SETTINGS = {"prior_skills": False}
+"""AdaptConfig fields added after tokens were saved, with the value that describes how a saved
+config without the field was trained (priors showed no skill token before prior_skills existed)."""
+
+
 def saved_adapt_config(data: dict) -> AdaptConfig:
-    """A token's saved config. Tokens saved before AdaptConfig.prior_skills existed were trained
-    with priors that showed no skill token: they load with prior_skills False."""
-    return from_jsonable(AdaptConfig, {"prior_skills": False} | data)
+    """A token's saved config, with LEGACY_SETTINGS for the fields it predates."""
+    return from_jsonable(AdaptConfig, LEGACY_SETTINGS | data)
 
 
 def check_resumed_bfm(cfg: AdaptConfig, bfm_path: Path) -> None:
