@@ -9,6 +9,12 @@ direction rule (DESIGN.md section 6) needs every step of a 139-step segment to p
 whose gait makes the root speed swing by more than +-20% around every constant cannot pass it
 even when played back perfectly. No simulation: this bounds what any controller imitating the
 clips can score.
+
+Then the command schedule's ceiling: the share of 300-step evaluation episodes (a fresh command,
+then the schedule's next one at step 199; tasks/direction.py next_yaw_speed) that a policy with a
+given top speed along the command and no standing still could pass at all. A segment commanding v*
+needs s >= 0.8 v*, so a top speed S covers commands up to S / 0.8; a stop command (speed 0) needs
+|s| <= 0.2 * STOP_SPEED_FLOOR = 0.1 m/s, i.e. standing.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import torch
 
 from tasktokens.character import get_character
 from tasktokens.motion.motion_lib import MotionLib, data_root
+from tasktokens.tasks.direction import DirectionConfig, next_yaw_speed
 from tasktokens.tasks.rewards import STOP_SPEED_FLOOR, step_ok_direction
 
 CLIPS = ["walk", "jog", "run", "stealthy_walk", "zombie_walk", "long_walk1", "long_walk2"]
@@ -36,6 +43,18 @@ def pass_fraction(s: torch.Tensor, command: float) -> float:
     return float(step_ok_direction(e_rel).float().mean())
 
 
+def command_ceiling(top_speed: float, stands: bool = False, episodes: int = 200_000) -> float:
+    """Share of evaluation episodes whose two commands a policy reaching top_speed (m/s) along the
+    command could meet by speed alone (turning and falls aside); stops count only when it stands."""
+    cfg, gen = DirectionConfig(), torch.Generator().manual_seed(0)
+    yaw, speed = torch.zeros(episodes), torch.zeros(episodes)
+    yaw, first = next_yaw_speed(yaw, speed, torch.ones(episodes, dtype=torch.bool), cfg, gen)
+    _, second = next_yaw_speed(yaw, first, torch.zeros(episodes, dtype=torch.bool), cfg, gen)
+    both = torch.stack([first, second])
+    ok = (both <= top_speed / 0.8) & ((both > 0) | stands)
+    return float(ok.all(dim=0).float().mean())
+
+
 def main() -> None:
     character = get_character("humanoid3d")
     root = data_root() / "motions" / "deepmimic"
@@ -50,6 +69,10 @@ def main() -> None:
         best = max(range(len(commands)), key=fractions.__getitem__)
         print(f"| {name} | {mean:.2f} | {float(s.min()):.2f}-{float(s.max()):.2f} | {pass_fraction(s, mean):.2f} | "
               f"{float(commands[best]):.2f} | {fractions[best]:.2f} |")
+    print("\n| top speed along the command (m/s) | episodes passable, no standing | with standing |")
+    print("| --- | --- | --- |")
+    for top in (2.0, 2.3, 2.6, 2.8):
+        print(f"| {top:.1f} | {command_ceiling(top):.3f} | {command_ceiling(top, stands=True):.3f} |")
 
 
 if __name__ == "__main__":
