@@ -11,7 +11,7 @@ pass, so this says whether a policy is near the rule or far from it.
 from __future__ import annotations
 
 import torch
-from task_rollout import policy_arguments, run_first_episodes
+from task_rollout import binned_means, policy_arguments, run_first_episodes
 
 from tasktokens.tasks.rewards import direction_errors
 
@@ -28,11 +28,7 @@ def measure(token, method: str, envs: int) -> dict:
 
     life = run_first_episodes("direction", token, method, envs, observe)
     speed, along, ok = torch.cat(speed), torch.cat(along), torch.cat(ok)
-    rows = {}
-    for lo, hi in BINS:
-        m = (speed >= lo) & (speed < hi)
-        if m.any():
-            rows[f"{lo}-{hi} m/s"] = (float(ok[m].float().mean()), float(along[m].mean()), int(m.sum()))
+    rows = {f"{lo}-{hi} m/s": (*means, n) for lo, hi, means, n in binned_means(speed, BINS, (ok, along))}
     return {"rows": rows, "steps_before_fall": life}
 
 

@@ -12,7 +12,7 @@ degrees) and both. Facing more than 45 degrees away from the motion needs side o
 from __future__ import annotations
 
 import torch
-from task_rollout import policy_arguments, run_first_episodes
+from task_rollout import binned_means, policy_arguments, run_first_episodes
 
 from tasktokens.tasks.rewards import direction_errors, facing_cosine, step_ok_direction, step_ok_steering
 
@@ -33,11 +33,7 @@ def measure(token, method: str, envs: int) -> dict:
 
     life = run_first_episodes("steering", token, method, envs, observe)
     angle, vel_ok, face_ok, both_ok = (torch.cat(x) for x in (angle, vel_ok, face_ok, both_ok))
-    rows = {}
-    for lo, hi in BINS_DEG:
-        m = (angle >= lo) & (angle < hi)
-        if m.any():
-            rows[f"{lo}-{min(hi, 180)} deg"] = tuple(float(x[m].float().mean()) for x in (vel_ok, face_ok, both_ok)) + (int(m.sum()),)
+    rows = {f"{lo}-{min(hi, 180)} deg": (*means, n) for lo, hi, means, n in binned_means(angle, BINS_DEG, (vel_ok, face_ok, both_ok))}
     return {"rows": rows, "steps_before_fall": life}
 
 

@@ -1,5 +1,6 @@
 """Shared by the task benchmarks (direction_speed.py, steering_failures.py): a policy's first
-episodes on a task, deterministic, as `tasktokens eval task` runs them, and their command line."""
+episodes on a task, deterministic, as `tasktokens eval task` runs them, their command line, and
+per-bin means of what they observed."""
 
 from __future__ import annotations
 
@@ -39,3 +40,14 @@ def run_first_episodes(task: str, token, method: str, envs: int, observe, steps:
             life += alive.float()
             observe(env, alive)
     return float(life.mean())
+
+
+def binned_means(key: torch.Tensor, bins, values) -> list[tuple[float, float, tuple[float, ...], int]]:
+    """For each (lo, hi) bin of key (K,): (lo, hi, the mean of each tensor of values (K,) over the
+    entries with lo <= key < hi, their count); empty bins are left out."""
+    rows = []
+    for lo, hi in bins:
+        m = (key >= lo) & (key < hi)
+        if m.any():
+            rows.append((lo, hi, tuple(float(v[m].float().mean()) for v in values), int(m.sum())))
+    return rows
