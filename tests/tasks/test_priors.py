@@ -76,3 +76,15 @@ def test_reach_prior_puts_the_hand_at_the_target_in_the_far_frame():
     hand = goals.frames[0, 3, 2]
     assert torch.allclose(hand[:3], task[0]) and hand[-2:].tolist() == [1.0, 0.0]
     assert goals.visible()[0].tolist() == [False, False, False, True] and goals.times[0, 3] == 1.0
+
+
+@pytest.mark.parametrize("make", [lambda: direction_prior((1, 2, 4), 7, 1 / 30, SKILLS), lambda: steering_prior((1, 2, 4), 7, 1 / 30, SKILLS),
+                                  lambda: reach_prior((1, 2, 4), 7, 1 / 30, 2)])
+def test_priors_build_their_goals_on_the_device_of_the_observations(make):
+    """`tasktokens adapt --device cuda` runs the prior on GPU observations: every goal tensor must
+    follow the input's device (a CPU constant would fail there). The meta device stands in for a
+    GPU here: mixing it with a CPU tensor raises just as CUDA does."""
+    task = torch.zeros(3, 5, device="meta")
+    goals = make()(torch.zeros(3, 223, device="meta"), task)
+    assert goals.frames.device.type == "meta" and goals.times.device.type == "meta"
+    assert goals.skill is None or goals.skill.device.type == "meta"

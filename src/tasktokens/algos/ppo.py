@@ -76,9 +76,11 @@ def build_ppo(obs: TensorDict, num_actions: int, num_envs: int, ppo: PPOConfig, 
     return make_ppo(actor, critic, obs, num_envs, num_actions, ppo)
 
 
-def make_ppo(actor: MLPModel, critic: MLPModel, obs: TensorDict, num_envs: int, num_actions: int, ppo: PPOConfig) -> PPO:
-    """rsl_rl PPO (with its rollout storage) over given actor and critic models."""
-    storage = RolloutStorage("rl", num_envs, ppo.steps_per_env, obs, [num_actions], "cpu")
+def make_ppo(actor: MLPModel, critic: MLPModel, obs: TensorDict, num_envs: int, num_actions: int, ppo: PPOConfig, device: str = "cpu") -> PPO:
+    """rsl_rl PPO (with its rollout storage) over given actor and critic models, moved to `device`
+    (the environments stay on the CPU; Runner.collect moves observations and actions across)."""
+    actor, critic = actor.to(device), critic.to(device)
+    storage = RolloutStorage("rl", num_envs, ppo.steps_per_env, obs.to(device), [num_actions], device)
     return PPO(
         actor,
         critic,
@@ -94,5 +96,5 @@ def make_ppo(actor: MLPModel, critic: MLPModel, obs: TensorDict, num_envs: int, 
         max_grad_norm=ppo.max_grad_norm,
         schedule=ppo.schedule,
         desired_kl=ppo.desired_kl,
-        device="cpu",
+        device=device,
     )

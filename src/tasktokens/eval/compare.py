@@ -231,7 +231,7 @@ class ReportConfig:
         return str(path)
 
 
-RUN_ONLY = {"samples", "out", "resume", "eval_episodes", "video", "torch_threads"}
+RUN_ONLY = {"samples", "out", "resume", "eval_episodes", "video", "torch_threads", "sim_threads", "device"}
 """AdaptConfig fields that do not change what a cached run learnt."""
 ADDED_SETTINGS = {"fine_tune_bfm_lr": lambda cfg: cfg.method == "fine_tune"}
 """AdaptConfig fields added after runs were cached whose old behaviour no value of the field gives,

@@ -21,9 +21,9 @@ def place(row: Tensor, num_frames: int, num_entities: int, frame: int, entity: i
     """Goal frames (N, F, E, GOAL_FEATURES + 2) that are zero (masked) except one entity row
     (N, GOAL_FEATURES + 2) in one frame. Built without in-place writes so it exports to ONNX."""
     n, width = row.shape
-    ent = [torch.zeros(n, entity, width), row[:, None, :], torch.zeros(n, num_entities - entity - 1, width)]
+    ent = [row.new_zeros(n, entity, width), row[:, None, :], row.new_zeros(n, num_entities - entity - 1, width)]
     filled = torch.cat(ent, dim=1)
-    empty = torch.zeros(n, num_entities, width)
+    empty = row.new_zeros(n, num_entities, width)
     return torch.stack([filled if f == frame % num_frames else empty for f in range(num_frames)], dim=1)
 
 
@@ -54,9 +54,9 @@ def root_frames(velocity_h: Tensor, heading: Tensor, num_entities: int) -> Tenso
     planar velocity (N, F, 2) _h and pelvis height (translation), heading change (N, F) rad
     relative to the current heading (rotation). Built without in-place writes (ONNX export)."""
     n, f = heading.shape
-    row = torch.cat([velocity_h, torch.full((n, f, 1), PELVIS_HEIGHT), torch.cos(heading)[..., None], torch.sin(heading)[..., None],
-                     torch.zeros(n, f, GOAL_FEATURES - TRANS - 2), torch.ones(n, f, 2)], dim=-1)
-    return torch.cat([torch.zeros(n, f, num_entities - 1, row.shape[-1]), row[:, :, None, :]], dim=2)
+    row = torch.cat([velocity_h, heading.new_full((n, f, 1), PELVIS_HEIGHT), torch.cos(heading)[..., None], torch.sin(heading)[..., None],
+                     heading.new_zeros(n, f, GOAL_FEATURES - TRANS - 2), heading.new_ones(n, f, 2)], dim=-1)
+    return torch.cat([row.new_zeros(n, f, num_entities - 1, row.shape[-1]), row[:, :, None, :]], dim=2)
 
 
 GAIT_SKILLS = (("walk", 0.0), ("jog", 1.9))
@@ -74,7 +74,7 @@ def gait_skill(speed: Tensor, skill_names: tuple[str, ...]) -> Tensor | None:
     policy needs a fixed token pattern, eval/export.py)."""
     if not all(label in skill_names for label, _ in GAIT_SKILLS):
         return None
-    skill = torch.full(speed.shape, skill_names.index(GAIT_SKILLS[0][0]), dtype=torch.long)
+    skill = torch.full(speed.shape, skill_names.index(GAIT_SKILLS[0][0]), dtype=torch.long, device=speed.device)
     for label, lowest in GAIT_SKILLS[1:]:
         skill = torch.where(speed >= lowest, torch.full_like(skill, skill_names.index(label)), skill)
     return skill
@@ -84,10 +84,10 @@ def direction_prior(near_steps: tuple[int, ...], num_entities: int, dt: float, s
     """direction: in every goal frame, the commanded speed along a heading that turns toward the
     commanded direction at TURN_RATE; pelvis upright; the gait's skill token (GAIT_SKILLS) when
     skill_names (BFMConfig.skill_names) is given."""
-    times = goal_times(near_steps, dt)
+    times_cpu = goal_times(near_steps, dt)
 
     def prior(proprio: Tensor, task: Tensor) -> Goals:
-        d, speed = task[:, :2], task[:, 2:3]
+        d, speed, times = task[:, :2], task[:, 2:3], times_cpu.to(task.device)
         heading = turn_limited(torch.atan2(d[:, 1], d[:, 0]), times)
         velocity = speed[:, :, None] * torch.stack([torch.cos(heading), torch.sin(heading)], dim=-1)
         return Goals(root_frames(velocity, heading, num_entities), times.expand(task.shape[0], -1), gait_skill(speed[:, 0], skill_names))
@@ -102,10 +102,10 @@ def steering_prior(near_steps: tuple[int, ...], num_entities: int, dt: float, sk
     steps, and the BFM fell under it (BFM v4, prior only, 64 episodes: 71 steps on average before
     a fall, success 0.000; heading up to 30 degrees off the velocity: 73 steps, 0.000; along the
     velocity: 187 steps, 0.069; docs/bfm-and-task-tokens.md)."""
-    times = goal_times(near_steps, dt)
+    times_cpu = goal_times(near_steps, dt)
 
     def prior(proprio: Tensor, task: Tensor) -> Goals:
-        d, speed = task[:, :2], task[:, 2:3]
+        d, speed, times = task[:, :2], task[:, 2:3], times_cpu.to(task.device)
         heading = turn_limited(torch.atan2(d[:, 1], d[:, 0]), times)
         velocity = (d * speed)[:, None, :].expand(-1, times.numel(), -1)
         return Goals(root_frames(velocity, heading, num_entities), times.expand(task.shape[0], -1), gait_skill(speed[:, 0], skill_names))
@@ -116,14 +116,14 @@ def steering_prior(near_steps: tuple[int, ...], num_entities: int, dt: float, sk
 def reach_prior(near_steps: tuple[int, ...], num_entities: int, dt: float, right_hand_entity: int):
     """reach: the right hand at the target (translation channel) in the far frame, FAR_SECONDS
     ahead; the near frames stay hidden."""
-    times = goal_times(near_steps, dt)
-    num_frames = times.numel()
+    times_cpu = goal_times(near_steps, dt)
+    num_frames = times_cpu.numel()
 
     def prior(proprio: Tensor, task: Tensor) -> Goals:
         n = task.shape[0]
-        bits = torch.cat([torch.ones(n, 1), torch.zeros(n, 1)], dim=-1)  # translation only
-        row = torch.cat([task[:, :3], torch.zeros(n, GOAL_FEATURES - TRANS), bits], dim=-1)
+        bits = torch.cat([task.new_ones(n, 1), task.new_zeros(n, 1)], dim=-1)  # translation only
+        row = torch.cat([task[:, :3], task.new_zeros(n, GOAL_FEATURES - TRANS), bits], dim=-1)
         frames = place(row, num_frames, num_entities, num_frames - 1, right_hand_entity)
-        return Goals(frames, times.expand(n, -1))
+        return Goals(frames, times_cpu.to(task.device).expand(n, -1))
 
     return prior

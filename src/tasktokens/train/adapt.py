@@ -78,6 +78,12 @@ class AdaptConfig:
     transformer dominates CPU time)."""
     seed: int = 0
     torch_threads: int = 2
+    sim_threads: int = 2
+    """MuJoCo threads stepping the environments (0: every CPU)."""
+    device: str = "cpu"
+    """Torch device of the policy, the critic and PPO's storage and updates, e.g. "cuda" on a GPU
+    machine; the simulation and the task observations stay on the CPU. Checkpoints are saved on
+    the CPU either way, so a token trained on a GPU evaluates here unchanged."""
     eval_episodes: int = 64
     """After training, evaluate the policy deterministically (as `tasktokens eval task` does) and
     write eval.json in the run folder; 0 skips it."""
@@ -220,13 +226,13 @@ def build_adapt_runner(cfg: AdaptConfig) -> TokenRunner:
     if needs_bfm(cfg.method) and not bfm_path.exists():
         raise CheckpointError(f"{cfg.bfm}: no BFM checkpoint; distil one with `tasktokens pretrain bfm` or pass --bfm PATH")
     check_resumed_bfm(cfg, bfm_path)
-    env = spec.env_cls(spec.config_cls(env=TaskEnvConfig(num_envs=cfg.num_envs, seed=cfg.seed)))
+    env = spec.env_cls(spec.config_cls(env=TaskEnvConfig(num_envs=cfg.num_envs, num_threads=cfg.sim_threads, seed=cfg.seed)))
     bfm = load_bfm(bfm_path, env.character)[0] if needs_bfm(cfg.method) else None
     actor = build_actor(cfg, env, bfm)
     obs = env.get_observations()
     groups = {"actor": ["policy", "task"], "critic": ["policy", "task"]}
     critic = MLPModel(obs, groups, "critic", 1, hidden_dims=cfg.critic_hidden, obs_normalization=True)
-    alg = make_ppo(actor, critic, obs, env.num_envs, env.num_actions, cfg.ppo)
+    alg = make_ppo(actor, critic, obs, env.num_envs, env.num_actions, cfg.ppo, cfg.device)
     if cfg.method == "fine_tune":
         alg.optimizer = fine_tune_optimizer(actor, critic, cfg)
     run_cfg = RunnerConfig(max_samples=cfg.samples, seed=cfg.seed)

@@ -223,15 +223,17 @@ class Runner(TrainLoop):
         return self.alg.update()
 
     def collect(self) -> dict[str, float]:
-        obs = self.env.get_observations()
+        device = self.alg.device
+        obs = self.env.get_observations().to(device)
         done_n, success_n, ret_sum = 0, 0, 0.0
         segments = None  # (judged, succeeded) when the task reports segment success
         logs: dict[str, float] = {}
         with torch.inference_mode():
             for _ in range(self.alg.storage.num_transitions_per_env):
                 actions = self.alg.act(obs)
-                obs, rewards, dones, extras = self.env.step(actions)
-                self.alg.process_env_step(obs, rewards, dones, extras)
+                obs, rewards, dones, extras = self.env.step(actions.cpu())
+                obs = obs.to(device)
+                self.alg.process_env_step(obs, rewards.to(device), dones.to(device), extras)
                 ep = extras["episode"]
                 done_n += int(ep["done"].sum())
                 success_n += int(ep["success"].sum())
