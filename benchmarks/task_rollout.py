@@ -25,12 +25,15 @@ def policy_arguments(description: str, default_method: str) -> argparse.Namespac
     return args
 
 
-def run_first_episodes(task: str, token, method: str, envs: int, observe, steps: int = 300, seed: int = 1) -> float:
+def run_first_episodes(task: str, token, method: str, envs: int, observe, steps: int = 300, seed: int = 1, on_env=None) -> float:
     """Step the policy (the shipped BFM for prior_only) with fall termination, calling
     observe(env, alive (N,) bool) after every step; alive turns False at an environment's first
-    fall. Returns the mean steps before the first fall."""
+    fall. on_env(env), if given, sees the environments before the first step. Returns the mean
+    steps before the first fall."""
     spec = get_task(task)
     env = spec.env_cls(spec.config_cls(env=TaskEnvConfig(num_envs=envs, num_threads=1, episode_steps=steps, seed=seed)))
+    if on_env is not None:
+        on_env(env)
     actor, _ = load_policy(task, method, token, SHIPPED_BFM, env)
     obs, alive, life = env.get_observations(), torch.ones(envs, dtype=torch.bool), torch.zeros(envs)
     with torch.inference_mode():
