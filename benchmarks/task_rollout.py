@@ -14,12 +14,15 @@ from tasktokens.tasks import get_task
 from tasktokens.tasks.base import TaskEnvConfig
 
 
-def policy_arguments(description: str, default_method: str) -> argparse.Namespace:
-    """--token, --method, --envs; one torch thread (the simulation runs on one too)."""
+def policy_arguments(description: str, default_method: str, *extra: tuple[str, dict]) -> argparse.Namespace:
+    """--token, --method, --envs and the extra (flag, argparse keywords); one torch thread (the
+    simulation runs on one too)."""
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--token", default=None, help="token checkpoint (default: the shipped one of the method)")
     p.add_argument("--method", default=default_method)
     p.add_argument("--envs", type=int, default=64)
+    for flag, kwargs in extra:
+        p.add_argument(flag, **kwargs)
     args = p.parse_args()
     torch.set_num_threads(1)
     return args

@@ -7,7 +7,7 @@ import torch
 
 from tasktokens.envs.goals import TRANS
 from tasktokens.models.bfm import BFM, BFMConfig
-from tasktokens.tasks.priors import PELVIS_HEIGHT, direction_prior, gait_skill, reach_prior, steering_prior
+from tasktokens.tasks.priors import PELVIS_HEIGHT, direction_prior, gait_skill, reach_prior, steering_prior, strike_prior
 
 
 def test_direction_prior_fills_every_goal_frame_with_a_turn_limited_root_goal():
@@ -79,12 +79,25 @@ def test_reach_prior_puts_the_hand_at_the_target_in_the_far_frame():
 
 
 @pytest.mark.parametrize("make", [lambda: direction_prior((1, 2, 4), 7, 1 / 30, SKILLS), lambda: steering_prior((1, 2, 4), 7, 1 / 30, SKILLS),
-                                  lambda: reach_prior((1, 2, 4), 7, 1 / 30, 2)])
+                                  lambda: reach_prior((1, 2, 4), 7, 1 / 30, 2), lambda: strike_prior((1, 2, 4), 7, 1 / 30, SKILLS, near_skill="punch")])
 def test_priors_build_their_goals_on_the_device_of_the_observations(make):
     """`tasktokens adapt --device cuda` runs the prior on GPU observations: every goal tensor must
     follow the input's device (a CPU constant would fail there). The meta device stands in for a
     GPU here: mixing it with a CPU tensor raises just as CUDA does."""
-    task = torch.zeros(3, 5, device="meta")
+    task = torch.zeros(3, 15, device="meta")
     goals = make()(torch.zeros(3, 223, device="meta"), task)
     assert goals.frames.device.type == "meta" and goals.times.device.type == "meta"
     assert goals.skill is None or goals.skill.device.type == "meta"
+
+
+def test_strike_prior_walks_to_a_far_box_and_stops_facing_a_near_one_with_the_striking_skill():
+    task = torch.zeros(2, 15)
+    task[0, :3] = torch.tensor([3.0, 0.0, 0.9])  # 3 m ahead (heading frame)
+    task[1, :3] = torch.tensor([0.0, 0.5, 0.9])  # 0.5 m to the left: within near_radius 1.0
+    goals = strike_prior((1, 2, 4), 7, 1 / 30, SKILLS, speed=1.2, near_radius=1.0, near_skill="punch")(torch.zeros(2, 223), task)
+    far, near = goals.frames[0, :, 6], goals.frames[1, :, 6]
+    assert torch.allclose(far[:, :2], torch.tensor([1.2, 0.0]).expand(4, 2)) and torch.allclose(far[:, TRANS], torch.ones(4))
+    assert near[:, :2].abs().max() == 0  # stop
+    assert torch.allclose(near[0, TRANS : TRANS + 2], torch.tensor([math.cos(2 / 30), math.sin(2 / 30)]))  # turning left toward it
+    assert goals.skill.tolist() == [SKILLS.index("walk"), SKILLS.index("punch")]
+    assert strike_prior((1, 2, 4), 7, 1 / 30, ("walk",), near_skill="kick")(torch.zeros(2, 223), task).skill is None

@@ -127,3 +127,27 @@ def reach_prior(near_steps: tuple[int, ...], num_entities: int, dt: float, right
         return Goals(frames, times_cpu.to(task.device).expand(n, -1))
 
     return prior
+
+
+def strike_prior(near_steps: tuple[int, ...], num_entities: int, dt: float, skill_names: tuple[str, ...] = (),
+                 speed: float = 1.0, near_radius: float = 1.0, near_skill: str = "kick"):
+    """strike: walk toward the box at `speed` (heading turning toward it at TURN_RATE) until it
+    is within near_radius, then stop facing it and show the BFM's near_skill token (kick or
+    punch: the MIT clips' striking motions); the walk skill token on the way, when skill_names
+    holds both labels. task = the strike observation (its first 3 entries: the box position
+    relative to the root, heading frame _h)."""
+    times_cpu = goal_times(near_steps, dt)
+    labels = ("walk", near_skill)
+    ids = [skill_names.index(k) for k in labels] if all(k in skill_names for k in labels) else None
+
+    def prior(proprio: Tensor, task: Tensor) -> Goals:
+        times = times_cpu.to(task.device)
+        box = task[:, :2]
+        near = box.norm(dim=-1) <= near_radius
+        heading = turn_limited(torch.atan2(box[:, 1], box[:, 0]), times)
+        v = torch.where(near, 0.0, speed)[:, None, None]
+        velocity = v * torch.stack([torch.cos(heading), torch.sin(heading)], dim=-1)
+        skill = None if ids is None else torch.where(near, ids[1], ids[0])
+        return Goals(root_frames(velocity, heading, num_entities), times.expand(task.shape[0], -1), skill)
+
+    return prior

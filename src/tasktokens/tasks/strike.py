@@ -20,6 +20,7 @@ from tasktokens import rotations as rot
 from tasktokens.character.scene import build_scene
 from tasktokens.tasks import register_task
 from tasktokens.tasks.base import TaskEnv, TaskEnvConfig
+from tasktokens.tasks.priors import strike_prior
 
 Tensor = torch.Tensor
 BOX = "target_box"
@@ -61,6 +62,12 @@ class StrikeConfig:
     near_prob: float = 0.5
     allowed_bodies: tuple[str, ...] = ("right_hand", "right_lower_arm", "right_foot", "left_foot")
     """Bodies that may touch the box."""
+    prior_speed: float = 1.0
+    """Prior: walking speed toward the box (m/s)."""
+    prior_near_radius: float = 1.0
+    """Prior: distance (m) under which it stops and shows prior_near_skill."""
+    prior_near_skill: str = "kick"
+    """Prior: the BFM skill token shown near the box."""
 
 
 @register_task("strike", StrikeConfig)
@@ -147,3 +154,9 @@ class StrikeEnv(TaskEnv):
 
     def extra_termination(self) -> Tensor:
         return self.forbidden_contact()
+
+    def prior_fn(self, near_steps: tuple[int, ...], num_entities: int, skill_names: tuple[str, ...] = ()):
+        """Hand-written goals: walk to the box, stop near it with a striking skill token
+        (tasks/priors.py strike_prior)."""
+        c = self.task_cfg
+        return strike_prior(near_steps, num_entities, self.dt, skill_names, c.prior_speed, c.prior_near_radius, c.prior_near_skill)
