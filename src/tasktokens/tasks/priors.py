@@ -49,6 +49,14 @@ def turn_limited(angle: Tensor, times: Tensor) -> Tensor:
     return torch.minimum(torch.maximum(angle[:, None], -limit), limit)
 
 
+def walk_toward(direction_h: Tensor, speed: Tensor, times: Tensor) -> tuple[Tensor, Tensor]:
+    """Heading change (N, F) rad toward the planar direction direction_h (N, 2) _h, turning at
+    TURN_RATE in each frame's time (F,), and the velocity (N, F, 2) _h of speed (N,) m/s along
+    it: the root goal of a prior that walks somewhere (direction, strike)."""
+    heading = turn_limited(torch.atan2(direction_h[:, 1], direction_h[:, 0]), times)
+    return heading, speed[:, None, None] * torch.stack([torch.cos(heading), torch.sin(heading)], dim=-1)
+
+
 def root_frames(velocity_h: Tensor, heading: Tensor, num_entities: int) -> Tensor:
     """Goal frames (N, F, E, GOAL_FEATURES + 2) showing only the root pseudo-body, both channels:
     planar velocity (N, F, 2) _h and pelvis height (translation), heading change (N, F) rad
@@ -87,10 +95,9 @@ def direction_prior(near_steps: tuple[int, ...], num_entities: int, dt: float, s
     times_cpu = goal_times(near_steps, dt)
 
     def prior(proprio: Tensor, task: Tensor) -> Goals:
-        d, speed, times = task[:, :2], task[:, 2:3], times_cpu.to(task.device)
-        heading = turn_limited(torch.atan2(d[:, 1], d[:, 0]), times)
-        velocity = speed[:, :, None] * torch.stack([torch.cos(heading), torch.sin(heading)], dim=-1)
-        return Goals(root_frames(velocity, heading, num_entities), times.expand(task.shape[0], -1), gait_skill(speed[:, 0], skill_names))
+        d, speed, times = task[:, :2], task[:, 2], times_cpu.to(task.device)
+        heading, velocity = walk_toward(d, speed, times)
+        return Goals(root_frames(velocity, heading, num_entities), times.expand(task.shape[0], -1), gait_skill(speed, skill_names))
 
     return prior
 
@@ -144,9 +151,7 @@ def strike_prior(near_steps: tuple[int, ...], num_entities: int, dt: float, skil
         times = times_cpu.to(task.device)
         box = task[:, :2]
         near = box.norm(dim=-1) <= near_radius
-        heading = turn_limited(torch.atan2(box[:, 1], box[:, 0]), times)
-        v = torch.where(near, 0.0, speed)[:, None, None]
-        velocity = v * torch.stack([torch.cos(heading), torch.sin(heading)], dim=-1)
+        heading, velocity = walk_toward(box, torch.where(near, 0.0, speed), times)
         skill = None if ids is None else torch.where(near, ids[1], ids[0])
         return Goals(root_frames(velocity, heading, num_entities), times.expand(task.shape[0], -1), skill)
 
