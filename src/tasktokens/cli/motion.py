@@ -125,3 +125,35 @@ class PlayMotion:
         path = writer.close()
         console.print(f"wrote {path} ({len(times)} frames)")
         return path
+
+
+@dataclass
+class MotionHold:
+    """Derive clips that end in a held pose: a window of each clip, then its last frame held."""
+
+    paths: tyro.conf.Positional[tuple[Path, ...]]
+    """Clip files (each gets the same window), e.g. a clip and its mirror."""
+    start: float
+    """Start of the window (s into the clip)."""
+    end: float
+    """End of the window (s); this frame is held. Pick a frame where the clip stands still."""
+    hold_seconds: float = 6.0
+    """How long the last frame is held."""
+    out: Path = Path("runs/clips_hold")
+    """Output folder; clips are written as <name>_hold.npz."""
+    character: str = "humanoid3d"
+    """Character the clips are for."""
+
+    def run(self) -> list[Path]:
+        from tasktokens.motion.clip import load_clip
+        from tasktokens.motion.derive import hold_clip
+
+        char = get_character(self.character)
+        self.out.mkdir(parents=True, exist_ok=True)
+        written = []
+        for path in self.paths:
+            clip = hold_clip(load_clip(path, char), self.start, self.end, self.hold_seconds)
+            save_npz(clip, self.out / f"{clip.name}.npz")
+            written.append(self.out / f"{clip.name}.npz")
+            console.print(f"wrote {written[-1]} ({clip.num_frames} frames, {clip.duration:.2f} s)")
+        return written

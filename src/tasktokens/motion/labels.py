@@ -4,6 +4,8 @@ from __future__ import annotations
 
 LOCOMOTION_KEYWORDS = ("walk", "jog", "run", "zombie")
 """Walk, jog, run, stealthy/zombie walks and the long walks are locomotion."""
+HOLD_SUFFIX = "_hold"
+"""Name suffix of clips that end in a held pose (motion/derive.py); the skill is the source's."""
 
 
 def is_locomotion(clip_name: str) -> bool:
@@ -12,9 +14,10 @@ def is_locomotion(clip_name: str) -> bool:
 
 
 def skill_label(clip_name: str) -> str:
-    """Skill of a clip from its name: without the character prefix, a mirror suffix or trailing
-    take numbers (humanoid3d_long_walk2_mirror -> long_walk, sie_humanoid3d_run_left03 -> run_left)."""
-    name = clip_name.removesuffix("_mirror")
+    """Skill of a clip from its name: without the character prefix, a hold or mirror suffix or
+    trailing take numbers (humanoid3d_long_walk2_mirror -> long_walk, sie_humanoid3d_run_left03 ->
+    run_left, humanoid3d_long_walk3_mirror_hold -> long_walk: a held clip is its source's skill)."""
+    name = clip_name.removesuffix(HOLD_SUFFIX).removesuffix("_mirror")
     for prefix in ("sie_humanoid3d_", "humanoid3d_"):
         name = name.removeprefix(prefix)
     return name.rstrip("0123456789").rstrip("_") or name
