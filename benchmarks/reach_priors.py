@@ -1,6 +1,6 @@
 """Can the frozen BFM stand and reach from hand-written goals alone (no task token)?
 
-Usage: .venv/bin/python benchmarks/reach_priors.py [--envs 64] [--bfm PATH] [--stop-seconds S]
+Usage: .venv/bin/python benchmarks/reach_priors.py [--envs 64] [--bfm PATH] [--stop-seconds S] [--init-motions CLIPS...]
 Runs the reach task's episodes (300 steps, deterministic) with four goal variants: no goal; a
 standing root goal (zero planar velocity, current heading, pelvis upright, every goal frame); the
 reach prior (right hand at the target in the far frame, tasks/priors.py); and both together.
@@ -14,6 +14,7 @@ that label (one of the names in the BFM checkpoint's "skills") with every varian
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import torch
 
@@ -28,14 +29,16 @@ VARIANTS = ("no goal", "stand", "reach prior", "stand + reach prior")
 
 
 def rollout(
-    variant: str, envs: int, bfm_path, skill: str | None = None, seed: int = 1, steps: int = 300, stop_seconds: float = 0.0
+    variant: str, envs: int, bfm_path, skill: str | None = None, seed: int = 1, steps: int = 300, stop_seconds: float = 0.0,
+    init_motions: tuple[Path, ...] = (),
 ) -> tuple[float, float, float, float]:
     """(mean steps before the first fall, success rate, median hand-target distance in m, share of
     the up steps after step 60 with a 0.5 s mean root speed below 0.2 m/s). The stand goal's
     planar velocity ramps linearly from the initial root velocity to zero over stop_seconds (0:
-    zero from the first step), as the clips slow down before they stop."""
+    zero from the first step), as the clips slow down before they stop. init_motions: clips whose
+    states start the episodes (default: the task's, the locomotion clips)."""
     spec = get_task("reach")
-    env = spec.env_cls(spec.config_cls(env=TaskEnvConfig(num_envs=envs, num_threads=1, episode_steps=steps, seed=seed)))
+    env = spec.env_cls(spec.config_cls(env=TaskEnvConfig(num_envs=envs, num_threads=1, episode_steps=steps, seed=seed, init_motions=init_motions)))
     bfm, _ = load_bfm(bfm_path, env.character)
     skill_ids = None if skill is None else torch.full((envs,), bfm.cfg.skill_id(skill), dtype=torch.long)
     entities = len(env.character.conditionable_bodies) + 1
@@ -74,13 +77,14 @@ def main() -> None:
     parser.add_argument("--envs", type=int, default=64)
     parser.add_argument("--bfm", default=str(SHIPPED_BFM))
     parser.add_argument("--skill", default=None, help="skill label shown with every variant (e.g. punch)")
+    parser.add_argument("--init-motions", nargs="*", type=Path, default=(), help="clips whose states start the episodes")
     parser.add_argument("--stop-seconds", type=float, default=0.0, help="ramp the stand goal's velocity to zero over this long")
     args = parser.parse_args()
     torch.set_num_threads(1)
     print("| goals | mean steps before the first fall (300 max) | success | median hand-target distance (m) | standing |")
     print("| --- | --- | --- | --- | --- |")
     for v in VARIANTS:
-        life, rate, dist, still = rollout(v, args.envs, args.bfm, args.skill, stop_seconds=args.stop_seconds)
+        life, rate, dist, still = rollout(v, args.envs, args.bfm, args.skill, stop_seconds=args.stop_seconds, init_motions=tuple(args.init_motions))
         print(f"| {v} | {life:.0f} | {rate:.3f} | {dist:.2f} | {still:.2f} |", flush=True)
 
 
