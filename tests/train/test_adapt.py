@@ -217,3 +217,20 @@ def test_fine_tune_refuses_a_schedule_that_would_reset_the_bfm_rate():
 
     with pytest.raises(ValueError, match="schedule fixed"):
         fine_tune_optimizer(None, None, AdaptConfig(method="fine_tune", ppo=PPOConfig(schedule="adaptive")))
+
+
+def test_adapt_and_eval_start_from_given_clips(tmp_path, tiny_bfm, walk_file):
+    """--init-motions: the training episodes and the after-training evaluation start from those clips."""
+    import json
+
+    from tasktokens.motion.clip import load_clip, save_npz
+    from tasktokens.motion.derive import hold_clip
+
+    clip = tmp_path / "walk_hold.npz"
+    save_npz(hold_clip(load_clip(walk_file, HUMANOID3D), 0.0, 0.6, 2.0), clip)
+    cfg = _adapt(tmp_path / "run", tiny_bfm, "reach", eval_episodes=2)
+    cfg.init_motions = (clip,)
+    runner = cfg.run()
+    assert runner.env.lib.names == ["humanoid3d_walk_hold"]
+    report = json.loads((tmp_path / "run" / "eval.json").read_text())
+    assert report["init_motions"] == [str(clip)]

@@ -133,11 +133,15 @@ class TaskEval:
     """Write the first episode of environment 0 as a viewer recording (JSON) here."""
     naturalness: bool = False
     """Also score the motion's naturalness (eval/naturalness.py; lower is more natural)."""
+    init_motions: tuple[Path, ...] = ()
+    """Clips whose reference states start the episodes (default: the task's, the MIT locomotion
+    clips); the report lists them when given."""
 
     def run(self) -> dict:
         spec = get_task(self.task)
         env_cfg = TaskEnvConfig(num_envs=self.episodes, episode_steps=self.episode_steps, seed=self.seed, gravity_scale=self.gravity_scale,
-                                friction_scale=self.friction_scale, mass_scale=self.mass_scale, speed_window_steps=self.speed_window_steps)
+                                friction_scale=self.friction_scale, mass_scale=self.mass_scale, speed_window_steps=self.speed_window_steps,
+                                init_motions=self.init_motions)
         env = spec.env_cls(spec.config_cls(env=env_cfg))
         actor, samples = load_policy(self.task, self.method, self.token, self.bfm, env)
         recorder = RecordingWriter(env.sim.model, 1.0 / env.dt, f"{self.task} {self.method}") if self.record else None
@@ -154,6 +158,8 @@ class TaskEval:
         if recorder is not None:
             recorder.save(self.record)
         extra = {"naturalness": naturalness_of(poses, alive, env.character)} if self.naturalness else {}
+        if self.init_motions:
+            extra["init_motions"] = [str(p) for p in self.init_motions]
         report = {"task": self.task, "method": self.method, "success_rate": env.segments.rate, "episodes": self.episodes,
                   "trainable_params": trainable_parameters(actor), "samples_trained": samples, "mean_episode_steps": length.float().mean().item(),
                   "speed_window_steps": env.cfg.speed_window_steps,

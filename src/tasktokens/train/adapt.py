@@ -89,6 +89,11 @@ class AdaptConfig:
     write eval.json in the run folder; 0 skips it."""
     video: bool = True
     """After training, write video.mp4 (300 steps of the policy) in the run folder."""
+    init_motions: tuple[Path, ...] = ()
+    """Clips whose reference states start the episodes (default: the task's, the MIT locomotion
+    clips). E.g. clips ending in a held pose (`tasktokens motion hold`, scripts/hold_clips.sh) start
+    reach standing: BFM v4 balances at rest but falls stopping mid-stride
+    (docs/bfm-and-task-tokens.md). The after-training evaluation uses the same starts."""
 
     def run_folder(self) -> Path:
         return self.out or Path("runs/tokens") / run_name(self.task, self.method, self.prior)
@@ -110,7 +115,7 @@ class AdaptConfig:
         method = method_name(self.method, self.prior)
         folder = weights.parent
         if self.eval_episodes > 0:
-            TaskEval(task=self.task, method=method, token=weights, bfm=self.bfm, episodes=self.eval_episodes, json=folder / "eval.json").run()
+            TaskEval(task=self.task, method=method, token=weights, bfm=self.bfm, episodes=self.eval_episodes, json=folder / "eval.json", init_motions=self.init_motions).run()
         if self.video:
             PlayTask(task=self.task, method=method, token=weights, bfm=self.bfm, out=folder / "video.mp4").run()
 
@@ -226,7 +231,7 @@ def build_adapt_runner(cfg: AdaptConfig) -> TokenRunner:
     if needs_bfm(cfg.method) and not bfm_path.exists():
         raise CheckpointError(f"{cfg.bfm}: no BFM checkpoint; distil one with `tasktokens pretrain bfm` or pass --bfm PATH")
     check_resumed_bfm(cfg, bfm_path)
-    env = spec.env_cls(spec.config_cls(env=TaskEnvConfig(num_envs=cfg.num_envs, num_threads=cfg.sim_threads, seed=cfg.seed)))
+    env = spec.env_cls(spec.config_cls(env=TaskEnvConfig(num_envs=cfg.num_envs, num_threads=cfg.sim_threads, seed=cfg.seed, init_motions=cfg.init_motions)))
     bfm = load_bfm(bfm_path, env.character)[0] if needs_bfm(cfg.method) else None
     actor = build_actor(cfg, env, bfm)
     obs = env.get_observations()
