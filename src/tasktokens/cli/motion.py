@@ -13,7 +13,8 @@ from rich.console import Console
 
 from tasktokens.character import get_character
 from tasktokens.eval.report import write_json
-from tasktokens.motion.clip import ClipError, save_npz
+from tasktokens.motion.clip import ClipError, load_clip, save_npz
+from tasktokens.motion.derive import hold_clip
 from tasktokens.motion.kinematics import clip_kinematics
 from tasktokens.motion.motion_lib import MotionLib, default_motion_paths, load_clips
 
@@ -145,15 +146,12 @@ class MotionHold:
     """Character the clips are for."""
 
     def run(self) -> list[Path]:
-        from tasktokens.motion.clip import load_clip
-        from tasktokens.motion.derive import hold_clip
-
         char = get_character(self.character)
         self.out.mkdir(parents=True, exist_ok=True)
         written = []
         for path in self.paths:
             clip = hold_clip(load_clip(path, char), self.start, self.end, self.hold_seconds)
-            save_npz(clip, self.out / f"{clip.name}.npz")
             written.append(self.out / f"{clip.name}.npz")
+            save_npz(clip, written[-1])
             console.print(f"wrote {written[-1]} ({clip.num_frames} frames, {clip.duration:.2f} s)")
         return written

@@ -233,12 +233,15 @@ class PlayTask:
     seed: int = 1
     record: Path | None = None
     """Also write a viewer recording (JSON) here (see `tasktokens view`)."""
+    init_motions: tuple[Path, ...] = ()
+    """Clips whose reference states start the episode (default: the task's, as in `eval task`)."""
 
     def run(self) -> Path:
         from tasktokens.viz.video import record_rollout
 
         spec = get_task(self.task)
-        env = spec.env_cls(spec.config_cls(env=TaskEnvConfig(num_envs=1, num_threads=1, episode_steps=self.steps, seed=self.seed)))
+        env_cfg = TaskEnvConfig(num_envs=1, num_threads=1, episode_steps=self.steps, seed=self.seed, init_motions=self.init_motions)
+        env = spec.env_cls(spec.config_cls(env=env_cfg))
         actor, _ = load_policy(self.task, self.method, self.token, self.bfm, env)
         path = record_rollout(env, actor, self.out, self.steps, self.record, f"{self.task} {self.method}")
         console.print(f"wrote {path}")

@@ -1,8 +1,8 @@
 """Clips derived from recorded ones: a window of a clip ending in a held pose.
 
 The MIT clips have almost no standing: long_walk3 (and its mirror) is the only walk that stops,
-and it stands for about 2 s before the clip ends. A BFM distilled on them does not stop when its
-root goal says so (docs/bfm-and-task-tokens.md). `hold_clip` keeps a window of a recorded clip
+and it stands for about 2 s before the clip ends. A BFM distilled on them stops under a standing
+root goal but then falls, unless it started standing (docs/bfm-and-task-tokens.md). `hold_clip` keeps a window of a recorded clip
 (e.g. the walk slowing down and stopping) and holds its last frame for a while, so the teacher
 and the student see standing still for as long as the hold lasts. The held frame is a recorded
 pose, so it is one the character can balance in if the clip stands still there.

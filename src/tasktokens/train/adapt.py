@@ -93,7 +93,7 @@ class AdaptConfig:
     """Clips whose reference states start the episodes (default: the task's, the MIT locomotion
     clips). E.g. clips ending in a held pose (`tasktokens motion hold`, scripts/hold_clips.sh) start
     reach standing: BFM v4 balances at rest but falls stopping mid-stride
-    (docs/bfm-and-task-tokens.md). The after-training evaluation uses the same starts."""
+    (docs/bfm-and-task-tokens.md). The after-training evaluation and video use the same starts."""
 
     def run_folder(self) -> Path:
         return self.out or Path("runs/tokens") / run_name(self.task, self.method, self.prior)
@@ -117,7 +117,7 @@ class AdaptConfig:
         if self.eval_episodes > 0:
             TaskEval(task=self.task, method=method, token=weights, bfm=self.bfm, episodes=self.eval_episodes, json=folder / "eval.json", init_motions=self.init_motions).run()
         if self.video:
-            PlayTask(task=self.task, method=method, token=weights, bfm=self.bfm, out=folder / "video.mp4").run()
+            PlayTask(task=self.task, method=method, token=weights, bfm=self.bfm, out=folder / "video.mp4", init_motions=self.init_motions).run()
 
 
 def method_name(trained: str, prior: bool) -> str:
