@@ -177,3 +177,17 @@ def test_distance_to_path_and_sparse_masks():
     assert torch.allclose(distance_to_path(cur, ref)[:, 0], torch.tensor([0.5, 0.3, 3.0]))
     m = sparse_goal_masks(2, 4, 7)
     assert m[:, :3, 6].all() and not m[:, :3, :6].any() and not m[:, 3].any()
+
+
+def test_train_prior_only_leaves_decoder_and_posterior_bitwise_unchanged(tmp_path, teacher):
+    cfg = _distill(tmp_path, teacher, 32)
+    cfg.runner = RunnerConfig(max_samples=0)
+    cfg.train_prior_only, cfg.prior_action_weight = True, 1.0
+    runner = cfg.run()
+    before = {k: v.clone() for k, v in runner.bfm.state_dict().items()}
+    runner.collect()
+    runner.update()
+    after = runner.bfm.state_dict()
+    frozen = ("decoder.", "posterior.", "posterior_norm.")
+    assert all(torch.equal(before[k], after[k]) for k in before if k.startswith(frozen))
+    assert any(not torch.equal(before[k], after[k]) for k in before if k.startswith("prior_transformer."))

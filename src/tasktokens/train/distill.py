@@ -137,6 +137,11 @@ class DistillConfig:
     (z = mu_prior) as well as the posterior's. 0 is MaskedMimic's loss (v0-v4 were trained so);
     with v4, decoding mu_prior gave 1.6-1.8x the MSE of decoding mu_posterior on its own
     full-goal rollouts, most on the stealthy walks where it falls (docs/bfm-and-task-tokens.md)."""
+    train_prior_only: bool = False
+    """Freeze the decoder and the posterior encoder (and their normaliser) and train the prior
+    alone, through the KL and the prior-path loss (use with --prior-action-weight > 0). For a
+    continuation whose posterior path already acts well but whose prior does not (the stealthy
+    walks after 46M samples: 0.67 against 0.40, docs/bfm-and-task-tokens.md)."""
     runner: RunnerConfig = field(default_factory=RunnerConfig)
     torch_threads: int = 2
     sim_threads: int | None = None
@@ -183,6 +188,9 @@ class DistillRunner(TrainLoop):
         num_post = env.num_obs - self.num_proprio
         self.device = torch.device(cfg.device)
         self.bfm = BFM(bfm_cfg, self.num_proprio, self.body_idx.numel() + 1, num_post, env.num_actions).to(self.device)
+        if cfg.train_prior_only:  # no gradients, so Adam skips them (their moments stay for a later full run)
+            self.bfm.decoder.requires_grad_(False)
+            self.bfm.posterior.requires_grad_(False)
         self.optimizer = torch.optim.Adam(self.bfm.parameters(), lr=cfg.learning_rate)
         self.batch_size = env.num_envs * cfg.steps_per_env
         self.gen = torch.Generator().manual_seed(cfg.runner.seed)
@@ -261,7 +269,8 @@ class DistillRunner(TrainLoop):
         frames, times = cat(b[1].frames for b in self._buffer), cat(b[1].times for b in self._buffer)
         skill = cat(b[1].skill for b in self._buffer)
         self.bfm.proprio_norm.update(proprio)
-        self.bfm.posterior_norm.update(post)
+        if not self.dcfg.train_prior_only:
+            self.bfm.posterior_norm.update(post)
         totals = {"loss": 0.0, "mse": 0.0, "kl": 0.0, "mse_prior": 0.0}
         n, count = proprio.shape[0], 0
         for _ in range(self.dcfg.epochs):
