@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorError, safe_open
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from tasktokens.character import Character
@@ -184,27 +184,24 @@ def from_jsonable(cls, data):
     return cls(**kwargs)
 
 
-def average_weights(paths: list[Path]) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+def average_weights(paths: list[Path], character: Character) -> tuple[dict[str, torch.Tensor], dict]:
     """The mean of several checkpoints of one run (offline Polyak averaging): float tensors
-    averaged, integer ones (normaliser counts) and the raw metadata from the last file, with
-    "averaged_from" added. Files with other tensor names or shapes are refused."""
+    averaged, integer ones (normaliser counts) and the decoded metadata from the last file, with
+    "averaged_from" added. Each file is read by load_weights (so a missing, corrupt or other
+    character's file is refused by name); files with other tensor names or shapes are refused."""
     if len(paths) < 2:
         raise CheckpointError("give two or more checkpoints to average")
-    sums: dict[str, torch.Tensor] = {}
-    meta: dict[str, str] = {}
-    for path in paths:
-        with safe_open(str(path), "pt") as f:
-            if sums and set(f.keys()) != set(sums):
-                raise CheckpointError(f"{path}: its tensors differ from {paths[0]}'s; average checkpoints of one run only")
-            for k in f.keys():
-                t = f.get_tensor(k)
-                if k in sums and t.shape != sums[k].shape:
-                    raise CheckpointError(f"{path}: {k} has shape {tuple(t.shape)}, {paths[0]} {tuple(sums[k].shape)}")
-                if not t.is_floating_point():
-                    sums[k] = t  # counts: the last file's
-                else:
-                    sums[k] = sums[k] + t.double() if k in sums else t.double()
-            meta = f.metadata() or {}
-    n = len(paths)
-    mean = {k: (v / n).float() if v.is_floating_point() else v for k, v in sums.items()}
-    return mean, {**meta, "averaged_from": json.dumps([repo_relative(Path(p)) for p in paths])}
+    loaded = [load_weights(p, character) for p in paths]
+    first = loaded[0][0]
+    for path, (tensors, _meta) in zip(paths[1:], loaded[1:], strict=True):
+        if set(tensors) != set(first):
+            raise CheckpointError(f"{path}: its tensors differ from {paths[0]}'s; average checkpoints of one run only")
+        for k, t in tensors.items():
+            if t.shape != first[k].shape:
+                raise CheckpointError(f"{path}: {k} has shape {tuple(t.shape)}, {paths[0]} {tuple(first[k].shape)}")
+    last_tensors, last_meta = loaded[-1]
+    mean = {
+        k: torch.stack([t[k].double() for t, _ in loaded]).mean(0).float() if v.is_floating_point() else last_tensors[k]
+        for k, v in first.items()
+    }
+    return mean, {**last_meta, "averaged_from": [repo_relative(Path(p)) for p in paths]}
