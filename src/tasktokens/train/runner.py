@@ -73,6 +73,14 @@ class TrainLoop:
         """Extra facts stored in the checkpoint's metadata (JSON values)."""
         return {}
 
+    def extra_state(self) -> dict:
+        """Training state of a subclass beyond the optimizer (nested dicts of tensors and JSON
+        values), saved with the run's state and given back to load_extra_state on resume."""
+        return {}
+
+    def load_extra_state(self, extra: dict) -> None:
+        """Restore what extra_state saved (an empty dict for runs saved without it)."""
+
     @property
     def learning_rate(self) -> float:
         return self.optimizer.param_groups[0]["lr"]
@@ -93,6 +101,7 @@ class TrainLoop:
             "success_ema": self.success_ema,
             "return_ema": self.return_ema,
             "env": self.env.state_dict() if hasattr(self.env, "state_dict") else {},
+            "extra": self.extra_state(),
         }
         extra = {"iteration": self.iteration, "samples": self.samples, "wall_seconds": round(self.wall_seconds, 1)} | self.metadata()
         save_run(self.out, self.tensors(), state, self.full_config, self.character, extra)
@@ -116,6 +125,7 @@ class TrainLoop:
         self.success_ema, self.return_ema = state["success_ema"], state["return_ema"]
         if hasattr(self.env, "load_state_dict"):
             self.env.load_state_dict(state["env"])
+        self.load_extra_state(state.get("extra", {}))
 
     def _record_episodes(self, done_n: int, success_n: int, ret_sum: float, segments: tuple[int, int] | None = None) -> None:
         """Running means over about 2000 episodes; success over segments (judged, succeeded)
