@@ -40,9 +40,11 @@ def test_card_of_a_distilled_bfm_lists_its_own_clips(tmp_path, teacher):
     run = _distill(tmp_path / "run", teacher, 32)
     run.motions = (CLIP.parent / "humanoid3d_run.txt", CLIP.parent / "humanoid3d_jog.txt")
     run.run()
-    (tmp_path / "eval.json").write_text(json.dumps({"full_goal_success": 0.5}))
+    per_clip = {"humanoid3d_run": {"episodes": 4, "teacher_success": 0.75, "full_goal_success": 0.5, "mpjpe_mm": 61.4}}
+    (tmp_path / "eval.json").write_text(json.dumps({"full_goal_success": 0.5, "per_clip": per_clip}))  # as `eval bfm` writes it
     text = Ship(run_dir=tmp_path / "run", out=tmp_path / "shipped", eval_json=tmp_path / "eval.json", eval_command="e").run().read_text()
     assert "Data: 2 clips" in text and "humanoid3d_run" in text and "humanoid3d_walk" not in text
+    assert "| humanoid3d_run | 0.75 | 0.50 | 61 | 4 |" in text
 
 
 def test_card_of_a_task_token_names_its_task_bfm_and_locomotion_clips(tmp_path, tiny_bfm):

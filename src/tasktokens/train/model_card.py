@@ -62,6 +62,19 @@ class Ship:
         return ship(self)
 
 
+def _per_clip_table(per_clip: dict) -> list[str]:
+    """Markdown rows of a per-clip breakdown: a tracker's (success) or a BFM's (the teacher's and
+    the full-goal student's success on the same episodes)."""
+    if not per_clip:
+        return []
+    if all("full_goal_success" in r for r in per_clip.values()):
+        rows = ["", "| clip | teacher success | full-goal success | MPJPE (mm) | episodes |", "| --- | --- | --- | --- | --- |"]
+        return rows + [f"| {n} | {r['teacher_success']:.2f} | {r['full_goal_success']:.2f} | {r['mpjpe_mm']:.0f} | {r['episodes']} |"
+                       for n, r in per_clip.items()]
+    rows = ["", "| clip | success | MPJPE (mm) | episodes |", "| --- | --- | --- | --- |"]
+    return rows + [f"| {n} | {r['success_rate']:.2f} | {r['mpjpe_mm']:.0f} | {r['episodes']} |" for n, r in per_clip.items()]
+
+
 def ship(cfg: Ship) -> Path:
     """Copy the run's files into cfg.out and write MODEL_CARD.md; returns the card's path."""
     char = get_character(cfg.character)
@@ -108,10 +121,7 @@ def ship(cfg: Ship) -> Path:
     lines += ["", "## Results", "", f"```bash\n{cfg.eval_command}\n```", ""]
     lines += ["| metric | value |", "| --- | --- |"]
     lines += [f"| {k} | {v:.3f} |" if isinstance(v, float) else f"| {k} | {v} |" for k, v in report.items() if not isinstance(v, dict)]
-    per_clip = report.get("per_clip", {})
-    if per_clip:
-        lines += ["", "| clip | success | MPJPE (mm) | episodes |", "| --- | --- | --- | --- |"]
-        lines += [f"| {n} | {r['success_rate']:.2f} | {r['mpjpe_mm']:.0f} | {r['episodes']} |" for n, r in per_clip.items()]
+    lines += _per_clip_table(report.get("per_clip", {}))
     lines += ["", "## Clips", "", ", ".join(c.stem for c in clips)]
     if cfg.notes:
         lines += ["", "## Notes", "", cfg.notes]
