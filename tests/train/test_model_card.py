@@ -2,13 +2,25 @@
 
 import json
 
-from tasktokens.train.model_card import Ship, licence_of
+from tasktokens.train.model_card import Ship, clip_source, licence_of
 from tests.train.test_runner import _config
 
 
 def test_licences_by_folder():
     assert licence_of("/x/deepmimic/clips/humanoid3d_walk.txt").startswith("MIT")
     assert "BY-NC" in licence_of("/x/deepmimic/sie-noncommercial/sie_humanoid3d_run_left00.txt")
+
+
+def test_a_derived_clip_has_the_licence_of_its_source(tmp_path):
+    import numpy as np
+
+    held = tmp_path / "runs" / "clips_hold" / "humanoid3d_kick_hold.npz"  # a folder that names no licence
+    held.parent.mkdir(parents=True)
+    np.savez(held, qpos=np.zeros((2, 43)), source=np.str_("../shared/data/motions/deepmimic/clips/humanoid3d_kick.txt [0.0-1.4 s + 6.0 s hold]"))
+    assert licence_of(str(held)).startswith("unknown")
+    assert licence_of(clip_source(held)).startswith("MIT")
+    np.savez(held, qpos=np.zeros((2, 43)))  # no recorded source: the path decides
+    assert clip_source(held) == str(held)
 
 
 def test_ship_writes_checkpoint_config_and_card(tmp_path):

@@ -26,6 +26,18 @@ def licence_of(source: str) -> str:
     return "unknown: check the clip's source"
 
 
+def clip_source(clip: Path) -> str:
+    """Where a clip's data came from: a derived .npz (`motion convert`, `motion hold`) records its
+    source file, so that its licence is the source's."""
+    if Path(clip).suffix == ".npz":
+        import numpy as np
+
+        with np.load(clip, allow_pickle=False) as data:
+            if "source" in data.files:
+                return str(data["source"])
+    return str(clip)
+
+
 def describe_machine() -> str:
     import os
 
@@ -101,7 +113,7 @@ def ship(cfg: Ship) -> Path:
     else:
         motions = config.get("motions") or config.get("env", {}).get("motions") or [str(p) for p in default_motion_paths()]
         clips = find_clip_files(motions)
-    licences = sorted({licence_of(str(c)) for c in clips})
+    licences = sorted({licence_of(clip_source(c)) for c in clips})
     size_mb = (cfg.out / WEIGHTS).stat().st_size / 1e6
     lines = [
         f"# {cfg.title}",
