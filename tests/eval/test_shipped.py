@@ -1,8 +1,11 @@
 """The shipped checkpoints do what their model cards say on clips they were trained on
 (regression tests of loading, observation layout and action conventions end to end)."""
 
+import pytest
+
 from tasktokens.eval.tracker import SHIPPED_TRACKER, TrackerEval
 from tasktokens.motion.motion_lib import data_root
+from tasktokens.train.checkpoint import REPO_ROOT
 
 CLIPS = data_root() / "motions" / "deepmimic" / "clips"
 
@@ -15,17 +18,22 @@ def test_shipped_tracker_follows_walk_and_run():
     assert report["per_clip"]["humanoid3d_run"]["mpjpe_mm"] < 110.0  # model card: 58 mm (v0: 70 mm)
 
 
-def test_shipped_bfm_follows_full_goals_on_walk_and_its_actions_depend_on_the_goals():
+BFM_V5 = REPO_ROOT / "checkpoints" / "bfm_v5" / "checkpoint.safetensors"  # shipped beside the default (v4)
+
+
+@pytest.mark.parametrize("which", ["default", "v5"])
+def test_shipped_bfm_follows_full_goals_on_walk_and_its_actions_depend_on_the_goals(which):
     import torch
 
     from tasktokens.character import HUMANOID3D
     from tasktokens.eval.bfm import SHIPPED_BFM, BFMEval
     from tasktokens.train.distill import load_bfm
 
-    report = BFMEval(motions=(CLIPS / "humanoid3d_walk.txt",), episodes=8, num_envs=8).run()
+    path = SHIPPED_BFM if which == "default" else BFM_V5
+    report = BFMEval(motions=(CLIPS / "humanoid3d_walk.txt",), episodes=8, num_envs=8, checkpoint=path).run()
     assert report["full_goal_success"] >= 0.75 and report["mpjpe_mm"] < 100.0  # shipped v1: 1.0, 35 mm (v0: 1.0, 47 mm)
     # no posterior collapse: the prior's z carries the goals into the action
-    bfm, _meta = load_bfm(SHIPPED_BFM, HUMANOID3D)
+    bfm, _meta = load_bfm(path, HUMANOID3D)
     z = torch.randn(64, bfm.cfg.latent_dim)
     proprio = bfm.proprio_norm._mean.expand(64, -1)  # the mean state
     with torch.no_grad():
@@ -68,9 +76,10 @@ def test_shipped_bfm_walks_where_a_hand_written_goal_says():
 TASKS = ("direction", "steering", "reach", "strike", "long_jump")
 
 
-def test_every_task_has_a_shipped_token_that_runs_on_the_shipped_bfm():
-    """`tasktokens eval task --task T` defaults to checkpoints/tokens/T: each loads on the shipped
-    BFM, steps its task, and is the token its card (eval.json) describes."""
+def test_every_task_has_a_shipped_token_that_runs_on_the_bfm_it_names():
+    """`tasktokens eval task --task T` defaults to checkpoints/tokens/T: each loads on the BFM its
+    config names (v1 or v4), steps its task, and is
+    the token its card (eval.json) describes."""
     import json
 
     from tasktokens.eval.task import SHIPPED_TOKENS, TaskEval

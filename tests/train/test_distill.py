@@ -76,11 +76,12 @@ def test_short_run_saves_a_loadable_bfm(tmp_path, teacher):
 
 def test_a_bfm_saved_before_skill_names_were_recorded_loads_them_from_its_skills_metadata():
     """BFMs v0-v4 name their skills only in the checkpoint's "skills" metadata."""
-    from tasktokens.eval.bfm import SHIPPED_BFM
+    from tasktokens.train.checkpoint import REPO_ROOT
 
-    _tensors, meta = load_weights(SHIPPED_BFM, HUMANOID3D)
+    v4 = REPO_ROOT / "checkpoints" / "bfm_v4" / "checkpoint.safetensors"
+    _tensors, meta = load_weights(v4, HUMANOID3D)
     assert "skill_names" not in meta["bfm"]
-    bfm, _ = load_bfm(SHIPPED_BFM, HUMANOID3D)
+    bfm, _ = load_bfm(v4, HUMANOID3D)
     assert list(bfm.cfg.skill_names) == meta["skills"] and len(meta["skills"]) == bfm.cfg.num_skills
     assert bfm.cfg.skill_names[bfm.cfg.skill_id("jog")] == "jog"
 
