@@ -2,7 +2,7 @@
 
 import json
 
-from tasktokens.train.model_card import Ship, clip_source, licence_of
+from tasktokens.train.model_card import Ship, licence_of
 from tests.train.test_runner import _config
 
 
@@ -12,15 +12,21 @@ def test_licences_by_folder():
 
 
 def test_a_derived_clip_has_the_licence_of_its_source(tmp_path):
+    """ship takes each clip's licence from load_clip(...).source: a derived .npz records its source."""
     import numpy as np
+
+    from tasktokens.character import HUMANOID3D
+    from tasktokens.motion.clip import MotionClip, load_clip, save_npz
 
     held = tmp_path / "runs" / "clips_hold" / "humanoid3d_kick_hold.npz"  # a folder that names no licence
     held.parent.mkdir(parents=True)
-    np.savez(held, qpos=np.zeros((2, 43)), source=np.str_("../shared/data/motions/deepmimic/clips/humanoid3d_kick.txt [0.0-1.4 s + 6.0 s hold]"))
+    qpos = np.zeros((2, HUMANOID3D._model.nq))
+    save_npz(MotionClip("humanoid3d_kick_hold", qpos, 30.0, False, "humanoid3d",
+                        "../shared/data/motions/deepmimic/clips/humanoid3d_kick.txt [0.0-1.4 s + 6.0 s hold]"), held)
     assert licence_of(str(held)).startswith("unknown")
-    assert licence_of(clip_source(held)).startswith("MIT")
-    np.savez(held, qpos=np.zeros((2, 43)))  # no recorded source: the path decides
-    assert clip_source(held) == str(held)
+    assert licence_of(load_clip(held, HUMANOID3D).source).startswith("MIT")
+    save_npz(MotionClip("humanoid3d_kick_hold", qpos, 30.0, False, "humanoid3d", ""), held)  # no recorded source: the path decides
+    assert load_clip(held, HUMANOID3D).source == str(held)
 
 
 def test_ship_writes_checkpoint_config_and_card(tmp_path):

@@ -26,18 +26,6 @@ def licence_of(source: str) -> str:
     return "unknown: check the clip's source"
 
 
-def clip_source(clip: Path) -> str:
-    """Where a clip's data came from: a derived .npz (`motion convert`, `motion hold`) records its
-    source file, so that its licence is the source's."""
-    if Path(clip).suffix == ".npz":
-        import numpy as np
-
-        with np.load(clip, allow_pickle=False) as data:
-            if "source" in data.files:
-                return str(data["source"])
-    return str(clip)
-
-
 def describe_machine() -> str:
     import os
 
@@ -102,7 +90,7 @@ def ship(cfg: Ship) -> Path:
             (cfg.out / name).unlink(missing_ok=True)
     report = json.loads(Path(cfg.eval_json).read_text())
     shutil.copy2(cfg.eval_json, cfg.out / "eval.json")
-    from tasktokens.motion.clip import find_clip_files
+    from tasktokens.motion.clip import find_clip_files, load_clip
     from tasktokens.motion.motion_lib import default_motion_paths
 
     config = meta["config"]  # a distillation names its clips at the top, a tracker in its env
@@ -113,7 +101,8 @@ def ship(cfg: Ship) -> Path:
     else:
         motions = config.get("motions") or config.get("env", {}).get("motions") or [str(p) for p in default_motion_paths()]
         clips = find_clip_files(motions)
-    licences = sorted({licence_of(clip_source(c)) for c in clips})
+    # by each clip's recorded source: a derived .npz (`motion hold`, `motion convert`) names the file it came from
+    licences = sorted({licence_of(load_clip(c, char).source) for c in clips})
     size_mb = (cfg.out / WEIGHTS).stat().st_size / 1e6
     lines = [
         f"# {cfg.title}",
