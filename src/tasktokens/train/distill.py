@@ -139,8 +139,9 @@ class DistillConfig:
     with v4, decoding mu_prior gave 1.6-1.8x the MSE of decoding mu_posterior on its own
     full-goal rollouts, most on the stealthy walks where it falls (docs/bfm-and-task-tokens.md)."""
     train_prior_only: bool = False
-    """Freeze the decoder and the posterior encoder (and their normaliser) and train the prior
-    alone, through the KL and the prior-path loss (use with --prior-action-weight > 0). For a
+    """Freeze the decoder, the posterior encoder and the posterior's normaliser and train the prior
+    alone, through the KL and the prior-path loss (use with --prior-action-weight > 0). The
+    proprioception normaliser, which prior and decoder share, keeps its running update. For a
     continuation whose posterior path already acts well but whose prior does not (the stealthy
     walks after 46M samples: 0.67 against 0.40, docs/bfm-and-task-tokens.md)."""
     ema_decay: float = 0.0
