@@ -103,6 +103,17 @@ def test_time_out_at_episode_length(lib):
     assert not any(o.any() for o in outs[:-1]) and outs[-1].all()
 
 
+@pytest.mark.parametrize("loop_clips", [True, False])
+def test_looping_clip_runs_past_its_end_unless_played_once(lib, loop_clips):
+    cfg = TrackingConfig(num_envs=1, num_threads=1, termination_distance=1e9, fall_termination=False, loop_clips=loop_clips)
+    env = TrackingEnv(cfg, motion_lib=lib)
+    assert bool(lib.loop[0])  # the walk loops ("wrap")
+    start = float(lib.duration[0]) - 2.5 * env.dt  # its last frame is reached during the 3rd step
+    env.start_clips(torch.zeros(1, dtype=torch.long), torch.zeros(1, dtype=torch.long), torch.tensor([start]))
+    outs = [bool(env.step(torch.zeros(1, env.num_actions))[3]["time_outs"][0]) for _ in range(3)]
+    assert outs == [False, False, not loop_clips]
+
+
 def test_failing_clips_are_sampled_more(lib):
     env = TrackingEnv(TrackingConfig(num_envs=2, num_threads=1), motion_lib=lib)
     env.fail_rate[:] = torch.tensor([0.0, 1.0])

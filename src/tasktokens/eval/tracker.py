@@ -63,6 +63,10 @@ class TrackerEval:
     """Longest episode."""
     error_threshold: float = 0.5
     """Mean body position error (m) above which an episode fails."""
+    loop_clips: bool = True
+    """Looping clips (DeepMimic's "wrap": walk, run, the dances, the flips, ...) run past their
+    last frame to 10 s; --no-loop-clips ends every episode at its clip's last frame (each clip
+    played once from the start time, as PHC's and MaskedMimic's tracking evaluations do)."""
     num_envs: int = 512
     """Episodes run in parallel."""
     seed: int = 1
@@ -83,6 +87,7 @@ class TrackerEval:
             self._run_batch(tensors, train_cfg, lib, clips, times, results)
             done_eps += n
         report = self._report(results)
+        report["loop_clips"] = self.loop_clips
         console.print(
             f"success {report['success_rate']:.3f} (locomotion {report['locomotion_success_rate']:.3f}), MPJPE {report['mpjpe_mm']:.1f} mm"
         )
@@ -92,7 +97,8 @@ class TrackerEval:
     def _run_batch(self, tensors, train_cfg, lib, clips, times, results) -> None:
         n = clips.numel()
         env_cfg: TrackingConfig = dataclasses.replace(
-            train_cfg.env, num_envs=n, episode_seconds=self.max_seconds, termination_distance=1e9, fall_termination=False, seed=self.seed
+            train_cfg.env, num_envs=n, episode_seconds=self.max_seconds, termination_distance=1e9, fall_termination=False, seed=self.seed,
+            loop_clips=self.loop_clips,
         )
         env = TrackingEnv(env_cfg, motion_lib=lib)
         env.start_clips(torch.arange(n), clips, times)

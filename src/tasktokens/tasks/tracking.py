@@ -84,6 +84,11 @@ class TrackingConfig:
     by samples / curriculum_samples (at least curriculum_start), so walking is learnt first."""
     curriculum_start: float = 0.05
     """Smallest scale of the non-locomotion clips' weights."""
+    loop_clips: bool = True
+    """Play looping clips (DeepMimic's "wrap") past their last frame, each cycle shifted by the
+    clip's root displacement, so an episode of a 1 s walk can last episode_seconds. False ends
+    every episode at its clip's last frame (each clip played once, as motion-tracking
+    evaluations such as PHC's and MaskedMimic's do)."""
     reward: TrackingRewardWeights = field(default_factory=TrackingRewardWeights)
     """Reward weights."""
     seed: int = 0
@@ -213,7 +218,8 @@ class TrackingEnv:
 
     def _clip_ended(self) -> Tensor:
         t = self.start_time + self.episode_length_buf.float() * self.dt
-        return ~self.lib.loop[self.clip_ids] & (t >= self.lib.duration[self.clip_ids])
+        once = ~self.lib.loop[self.clip_ids] | (not self.cfg.loop_clips)
+        return once & (t >= self.lib.duration[self.clip_ids])
 
     def _update_fail_rates(self, done: Tensor, failed: Tensor) -> None:
         """Exponential moving average of the failure rate of each clip over finished episodes."""
