@@ -65,6 +65,21 @@ def test_ppo_updates_change_the_encoder_and_leave_the_bfm_bitwise_unchanged(env)
     assert not actor.bfm.training  # stays in eval mode in train mode
 
 
+def test_zero_init_encoder_starts_as_the_zero_token_and_still_learns(env):
+    obs = env.get_observations()
+    bfm = _bfm()
+    actor = TaskTokenActor(obs, bfm, TaskEncoder(3, 32, zero_init=True))
+    assert torch.equal(actor.encoder(obs["task"]), torch.zeros(4, 1, 32))
+    assert torch.allclose(actor(obs), bfm.act(obs["policy"], None, torch.zeros(4, 1, 32)), atol=1e-6)
+    default = TaskEncoder(3, 32)
+    assert default(obs["task"]).abs().max() > 0  # PyTorch's initialisation: not the zero token
+    actor(obs).pow(2).sum().backward()
+    out_layer = actor.encoder.mlp[-1]
+    assert out_layer.weight.grad.abs().sum() > 0  # the output layer gets a gradient at once
+    torch.optim.SGD(actor.encoder.parameters(), lr=0.1).step()
+    assert actor.encoder(obs["task"]).abs().max() > 0
+
+
 def test_trainable_parameters_within_the_budget(env):
     bfm = BFM(BFMConfig(d_model=128), 223, 7, 540, 28)
     actor = TaskTokenActor(env.get_observations(), bfm, TaskEncoder(5, 128))

@@ -25,9 +25,14 @@ PriorFn = Callable[[Tensor, Tensor], Goals]
 
 
 class TaskEncoder(nn.Module):
-    """Running mean/std normaliser + MLP -> one token of the BFM's width."""
+    """Running mean/std normaliser + MLP -> one token of the BFM's width.
 
-    def __init__(self, num_task_obs: int, d_model: int, hidden: tuple[int, ...] = (256, 256)):
+    zero_init: start the output layer at zero, so the untrained token is the zero token and the
+    adapted policy starts as the BFM itself (as ControlNet's zero convolutions and LoRA's zero B
+    do). PyTorch's default initialisation gives a token of RMS ~0.19 that already makes the frozen
+    BFM fall: docs/bfm-and-task-tokens.md, "The untrained token"."""
+
+    def __init__(self, num_task_obs: int, d_model: int, hidden: tuple[int, ...] = (256, 256), zero_init: bool = False):
         super().__init__()
         self.norm = EmpiricalNormalization(num_task_obs)
         sizes = [num_task_obs, *hidden, d_model]
@@ -35,6 +40,9 @@ class TaskEncoder(nn.Module):
         for a, b in zip(sizes[:-1], sizes[1:], strict=True):
             layers += [nn.Linear(a, b), nn.ELU()]
         self.mlp = nn.Sequential(*layers[:-1])
+        if zero_init:
+            nn.init.zeros_(self.mlp[-1].weight)
+            nn.init.zeros_(self.mlp[-1].bias)
 
     def forward(self, task_obs: Tensor) -> Tensor:
         """(N, T) -> (N, 1, d_model)."""

@@ -70,6 +70,9 @@ class AdaptConfig:
     """Parallel environments."""
     encoder_hidden: tuple[int, ...] = (256, 256)
     """Task encoder MLP (paper: [256, 256])."""
+    encoder_zero_init: bool = False
+    """Start the encoder's output layer at zero: the untrained token is the zero token, under which
+    the frozen BFM stays up as without a token (TaskEncoder)."""
     critic_hidden: tuple[int, ...] = (512, 256)
     """Critic MLP over proprioception and task observation."""
     ppo: PPOConfig = field(default_factory=lambda: PPOConfig(learning_rate=3e-4, schedule="fixed", learning_epochs=2, steps_per_env=16))
@@ -154,7 +157,7 @@ def _task_token_actor(cfg: AdaptConfig, env, bfm) -> TaskTokenActor:
     entities = len(env.character.conditionable_bodies) + 1
     skills = bfm.cfg.skill_names if cfg.prior_skills else ()
     prior = env.prior_fn(bfm.cfg.near_steps, entities, skills) if cfg.prior else None
-    encoder = TaskEncoder(env.num_task_obs, bfm.cfg.d_model, cfg.encoder_hidden)
+    encoder = TaskEncoder(env.num_task_obs, bfm.cfg.d_model, cfg.encoder_hidden, cfg.encoder_zero_init)
     return TaskTokenActor(obs, bfm, encoder, prior, cfg.action_std)
 
 
