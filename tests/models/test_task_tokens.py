@@ -80,6 +80,27 @@ def test_zero_init_encoder_starts_as_the_zero_token_and_still_learns(env):
     assert actor.encoder(obs["task"]).abs().max() > 0
 
 
+def test_shift_penalty_adds_the_gradient_of_the_prior_shift(env):
+    obs = env.get_observations()
+    w = 0.7
+    plain = TaskTokenActor(obs, _bfm(), TaskEncoder(3, 32))
+    penalised = TaskTokenActor(obs, _bfm(), TaskEncoder(3, 32), shift_penalty=w)
+    penalised.encoder.load_state_dict(plain.encoder.state_dict())
+    assert torch.equal(penalised(obs), plain(obs))  # the actions themselves are unchanged
+    penalised(obs).sum().backward()
+    # by hand: the same action loss plus w * mean(((mu_tok - mu_zero) / sigma_zero)^2), mu_zero
+    # and sigma_zero constants
+    bfm, p = plain.bfm, obs["policy"]
+    token = plain.encoder(obs["task"])
+    mu, _ = bfm.prior(p, None, token)
+    with torch.no_grad():
+        mu0, lv0 = bfm.prior(p, None, torch.zeros_like(token))
+    (bfm.decode(p, mu).sum() + w * ((mu - mu0).pow(2) / lv0.exp()).mean()).backward()
+    for (name, a), b in zip(penalised.encoder.named_parameters(), plain.encoder.parameters(), strict=True):
+        assert torch.allclose(a.grad, b.grad, rtol=1e-4, atol=1e-7), name
+    assert all(q.grad is None for q in penalised.bfm.parameters())
+
+
 def test_trainable_parameters_within_the_budget(env):
     bfm = BFM(BFMConfig(d_model=128), 223, 7, 540, 28)
     actor = TaskTokenActor(env.get_observations(), bfm, TaskEncoder(5, 128))

@@ -61,7 +61,8 @@ class TaskTokenActor(MLPModel):
     """rsl_rl actor: obs["policy"] (proprioception) + obs["task"] -> BFM action (Gaussian, fixed std:
     the BFM's own unless action_std is given)."""
 
-    def __init__(self, obs: TensorDict, bfm: BFM, encoder: TaskEncoder | None, prior: PriorFn | None = None, action_std: float | None = None):
+    def __init__(self, obs: TensorDict, bfm: BFM, encoder: TaskEncoder | None, prior: PriorFn | None = None, action_std: float | None = None,
+                 shift_penalty: float = 0.0):
         num_actions = bfm.action_log_std.numel()
         groups = {"actor": ["policy", "task"], "critic": ["policy", "task"]}
         std = float(bfm.action_std[0]) if action_std is None else action_std
@@ -70,7 +71,7 @@ class TaskTokenActor(MLPModel):
         if encoder is None and prior is None:
             raise ValueError("a Task Tokens policy needs a task encoder, a prior, or both")
         self.num_proprio = obs["policy"].shape[-1]
-        self.mlp = _BFMHead(freeze(bfm), encoder, prior, self.num_proprio)
+        self.mlp = _BFMHead(freeze(bfm), encoder, prior, self.num_proprio, shift_penalty)
 
     @property
     def bfm(self) -> BFM:
@@ -91,17 +92,30 @@ class TaskTokenActor(MLPModel):
 
 
 class _BFMHead(nn.Module):
-    """latent = [proprioception, raw task observation] -> action mean through the frozen BFM."""
+    """latent = [proprioception, raw task observation] -> action mean through the frozen BFM.
 
-    def __init__(self, bfm: BFM, encoder: TaskEncoder | None, prior: PriorFn | None, num_proprio: int):
+    shift_penalty W > 0 adds the gradient of W * mean over samples and latent dimensions of
+    ((mu_tok - mu_zero) / sigma)^2 to whatever gradient PPO's loss sends to mu_tok: mu_tok is the
+    prior's mean with the task token, mu_zero and sigma = exp(logvar / 2) the prior's with a zero
+    token in its place (same goals), held constant. It keeps the token from moving the prior far
+    from where the BFM acts without it (benchmarks/token_prior_shift.py)."""
+
+    def __init__(self, bfm: BFM, encoder: TaskEncoder | None, prior: PriorFn | None, num_proprio: int, shift_penalty: float = 0.0):
         super().__init__()
         self.bfm, self.encoder, self.prior, self.num_proprio = bfm, encoder, prior, num_proprio
+        self.shift_penalty = shift_penalty
 
     def forward(self, latent: Tensor) -> Tensor:
         proprio, task = latent[:, : self.num_proprio], latent[:, self.num_proprio :]
         token = self.encoder(task) if self.encoder is not None else None
         goals = self.prior(proprio, task) if self.prior is not None else None
-        return self.bfm.act(proprio, goals, token)
+        mu, _ = self.bfm.prior(proprio, goals, token)
+        if token is not None and mu.requires_grad and self.shift_penalty > 0:
+            with torch.no_grad():
+                mu_zero, logvar_zero = self.bfm.prior(proprio, goals, torch.zeros_like(token))
+                grad = 2.0 * self.shift_penalty * (mu.detach() - mu_zero) / logvar_zero.exp() / mu.numel()
+            mu.register_hook(lambda g: g + grad)
+        return self.bfm.decode(proprio, mu)
 
 
 def trainable_parameters(module: nn.Module) -> int:

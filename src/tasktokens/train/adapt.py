@@ -70,6 +70,10 @@ class AdaptConfig:
     """Parallel environments."""
     encoder_hidden: tuple[int, ...] = (256, 256)
     """Task encoder MLP (paper: [256, 256])."""
+    token_shift_penalty: float = 0.0
+    """task_tokens: weight W of a penalty W * mean(((mu_tok - mu_zero) / sigma_prior)^2) on how far
+    the token moves the prior's mean from where it is with a zero token (0: none, the paper's
+    method). Learned direction tokens that move it more fall more (docs/bfm-and-task-tokens.md)."""
     encoder_zero_init: bool = False
     """Start the encoder's output layer at zero: the untrained token is the zero token, under which
     the frozen BFM stays up as without a token (TaskEncoder)."""
@@ -158,7 +162,7 @@ def _task_token_actor(cfg: AdaptConfig, env, bfm) -> TaskTokenActor:
     skills = bfm.cfg.skill_names if cfg.prior_skills else ()
     prior = env.prior_fn(bfm.cfg.near_steps, entities, skills) if cfg.prior else None
     encoder = TaskEncoder(env.num_task_obs, bfm.cfg.d_model, cfg.encoder_hidden, cfg.encoder_zero_init)
-    return TaskTokenActor(obs, bfm, encoder, prior, cfg.action_std)
+    return TaskTokenActor(obs, bfm, encoder, prior, cfg.action_std, cfg.token_shift_penalty)
 
 
 def _lora_actor(cfg: AdaptConfig, env, bfm) -> TaskTokenActor:
