@@ -3,7 +3,8 @@
 Usage: .venv/bin/python benchmarks/token_prior_shift.py TOKEN.safetensors [TOKEN ...] [--task direction] [--envs 64] [--steps 150]
 Each token runs deterministically on the BFM its config names (episodes from the task's usual
 starts, seed 5). At every step, for the environments still up, the prior is evaluated twice on the
-same proprioception: with the token (mu_tok) and with a zero token (mu_zero). Prints, averaged
+same proprioception and goals (a hybrid token's hand-written prior): with the token (mu_tok) and
+with a zero token (mu_zero). Prints, averaged
 over the steps: the token's RMS, RMS of (mu_tok - mu_zero) / sigma_prior (the shift in units of
 the prior's own spread), RMS of mu_zero, the prior's mean sigma, the RMS change of the decoded
 action mean, and the share of environments still up at the end.
@@ -29,21 +30,25 @@ def prior_shift(task: str, token: Path, envs: int, steps: int) -> dict:
     _, meta = load_weights(token, env.character)
     bfm_path = resolve_saved_path(saved_adapt_config(meta["config"]).bfm)
     actor, _ = load_policy(task, "task_tokens", token, bfm_path, env)
-    bfm, encoder = actor.bfm, actor.encoder
+    head = actor.mlp  # encoder, the token's hand-written prior (a hybrid's goals) and the frozen BFM
+    bfm = head.bfm
     obs, running = env.get_observations(), torch.ones(envs, dtype=torch.bool)
     rows: dict[str, list[torch.Tensor]] = {k: [] for k in ("token", "shift", "mu", "sigma", "action")}
     with torch.inference_mode():
         for _ in range(steps):
-            proprio, tok = obs["policy"], encoder(obs["task"])
-            mu_t, _ = bfm.prior(proprio, None, tok)
-            mu_0, logvar_0 = bfm.prior(proprio, None, torch.zeros_like(tok))
+            proprio, task = obs["policy"], obs["task"]
+            tok = head.encoder(task)
+            goals = head.prior(proprio, task) if head.prior is not None else None
+            mu_t, _ = bfm.prior(proprio, goals, tok)
+            mu_0, logvar_0 = bfm.prior(proprio, goals, torch.zeros_like(tok))
             sigma, r = logvar_0.mul(0.5).exp(), running
+            action = bfm.decode(proprio, mu_t)  # the policy's deterministic action, as actor(obs)
             rows["token"].append(tok[r].pow(2).mean().sqrt())
             rows["shift"].append(((mu_t - mu_0) / sigma)[r].pow(2).mean().sqrt())
             rows["mu"].append(mu_0[r].pow(2).mean().sqrt())
             rows["sigma"].append(sigma[r].mean())
-            rows["action"].append((bfm.decode(proprio, mu_t) - bfm.decode(proprio, mu_0))[r].pow(2).mean().sqrt())
-            obs, _r, done, _e = env.step(actor(obs))
+            rows["action"].append((action - bfm.decode(proprio, mu_0))[r].pow(2).mean().sqrt())
+            obs, _r, done, _e = env.step(action)
             running &= ~done
             if not running.any():
                 break

@@ -65,7 +65,7 @@ class TrackerEval:
     """Mean body position error (m) above which an episode fails."""
     loop_clips: bool = True
     """Looping clips (DeepMimic's "wrap": walk, run, the dances, the flips, ...) run past their
-    last frame to 10 s; --no-loop-clips ends every episode at its clip's last frame (each clip
+    last frame to --max-seconds; --no-loop-clips ends every episode at its clip's last frame (each clip
     played once from the start time, as PHC's and MaskedMimic's tracking evaluations do)."""
     num_envs: int = 512
     """Episodes run in parallel."""
