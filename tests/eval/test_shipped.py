@@ -92,7 +92,7 @@ def test_every_task_has_a_shipped_token_that_runs_on_the_bfm_it_names():
         assert report["samples_trained"] == card["samples_trained"] >= 2_500_000, task
 
 
-def test_the_shipped_hybrid_direction_token_loads_with_its_prior_and_a_missing_one_names_the_fix():
+def test_the_shipped_hybrid_tokens_load_with_their_prior_and_a_missing_one_names_the_fix():
     """`--method task_tokens_prior` defaults to checkpoints/tokens/<task>_prior (the token trained
     beside the prior); a method with no shipped policy says which `adapt` command makes one."""
     import json
@@ -102,10 +102,11 @@ def test_the_shipped_hybrid_direction_token_loads_with_its_prior_and_a_missing_o
     from tasktokens.eval.task import SHIPPED_TOKENS, TaskEval
     from tasktokens.train.checkpoint import CheckpointError
 
-    card = json.loads((SHIPPED_TOKENS / "direction_prior" / "eval.json").read_text())
-    report = TaskEval(task="direction", method="task_tokens_prior", episodes=2, episode_steps=10).run()
-    assert report["method"] == card["method"] == "task_tokens_prior"
-    assert report["samples_trained"] == card["samples_trained"] >= 2_500_000
+    for task in ("direction", "long_jump"):
+        card = json.loads((SHIPPED_TOKENS / f"{task}_prior" / "eval.json").read_text())
+        report = TaskEval(task=task, method="task_tokens_prior", episodes=2, episode_steps=10).run()
+        assert report["method"] == card["method"] == "task_tokens_prior", task
+        assert report["samples_trained"] == card["samples_trained"] >= 2_500_000, task
     with pytest.raises(CheckpointError, match=r"tasktokens adapt --task long_jump --method lora`"):
         TaskEval(task="long_jump", method="lora", episodes=2, episode_steps=10).run()
 

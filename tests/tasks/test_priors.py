@@ -7,7 +7,16 @@ import torch
 
 from tasktokens.envs.goals import TRANS
 from tasktokens.models.bfm import BFM, BFMConfig
-from tasktokens.tasks.priors import PELVIS_HEIGHT, direction_prior, gait_skill, reach_prior, steering_prior, strike_prior
+from tasktokens.tasks.priors import (
+    PELVIS_HEIGHT,
+    corridor_axis,
+    direction_prior,
+    gait_skill,
+    long_jump_prior,
+    reach_prior,
+    steering_prior,
+    strike_prior,
+)
 
 
 def test_direction_prior_fills_every_goal_frame_with_a_turn_limited_root_goal():
@@ -79,7 +88,8 @@ def test_reach_prior_puts_the_hand_at_the_target_in_the_far_frame():
 
 
 @pytest.mark.parametrize("make", [lambda: direction_prior((1, 2, 4), 7, 1 / 30, SKILLS), lambda: steering_prior((1, 2, 4), 7, 1 / 30, SKILLS),
-                                  lambda: reach_prior((1, 2, 4), 7, 1 / 30, 2), lambda: strike_prior((1, 2, 4), 7, 1 / 30, SKILLS, near_skill="punch")])
+                                  lambda: reach_prior((1, 2, 4), 7, 1 / 30, 2), lambda: strike_prior((1, 2, 4), 7, 1 / 30, SKILLS, near_skill="punch"),
+                                  lambda: long_jump_prior((1, 2, 4), 7, 1 / 30, SKILLS)])
 def test_priors_build_their_goals_on_the_device_of_the_observations(make):
     """`tasktokens adapt --device cuda` runs the prior on GPU observations: every goal tensor must
     follow the input's device (a CPU constant would fail there). The meta device stands in for a
@@ -101,3 +111,35 @@ def test_strike_prior_walks_to_a_far_box_and_stops_facing_a_near_one_with_the_st
     assert torch.allclose(near[0, TRANS : TRANS + 2], torch.tensor([math.cos(2 / 30), math.sin(2 / 30)]))  # turning left toward it
     assert goals.skill.tolist() == [SKILLS.index("walk"), SKILLS.index("punch")]
     assert strike_prior((1, 2, 4), 7, 1 / 30, ("walk",), near_skill="kick")(torch.zeros(2, 223), task).skill is None
+
+
+def _long_jump_obs(x: float, y: float, heading: float) -> torch.Tensor:
+    """The long_jump observation (tasks/long_jump.py) of a root at world (x, y) with this heading:
+    line centre (20, 0) and goal (30, 0) rotated into the heading frame, written out by hand."""
+    c, s = math.cos(heading), math.sin(heading)
+    line = (c * (20 - x) + s * -y, -s * (20 - x) + c * -y)
+    return torch.tensor([[line[0], line[1], c * (30 - x) + s * -y, float(x > 20)]])
+
+
+@pytest.mark.parametrize("heading", [0.3, -0.3, 0.0, -1.0])
+def test_corridor_axis_recovers_world_x_and_the_lateral_offset_from_the_observation(heading):
+    obs = _long_jump_obs(5.0, 0.3, heading)
+    axis, y = corridor_axis(obs[:, :2], obs[:, 2], 10.0)
+    assert torch.allclose(axis[0], torch.tensor([math.cos(heading), -math.sin(heading)]), atol=1e-5)  # world +x seen from the root
+    assert y.item() == pytest.approx(0.3, abs=1e-4)
+
+
+def test_long_jump_prior_steers_back_to_the_centre_line_then_holds_its_heading_near_the_take_off_line():
+    prior = long_jump_prior((1, 2, 4), 7, 1 / 30, speed=3.0, aim_ahead=2.0, hold_distance=2.0)
+    on_axis = prior(torch.zeros(1, 223), _long_jump_obs(0.0, 0.0, 0.0)).frames[0, :, 6]
+    assert torch.allclose(on_axis[:, :2], torch.tensor([3.0, 0.0]).expand(4, 2), atol=1e-6)  # straight down the corridor
+    assert torch.allclose(on_axis[:, TRANS], torch.ones(4))
+    left = prior(torch.zeros(1, 223), _long_jump_obs(5.0, 0.4, 0.0)).frames[0, :, 6]
+    # 0.4 m left of the centre, facing +x: aim at (2, -0.4) _h, atan2(-0.4, 2) = -0.197 rad, reached in the far frame;
+    # the near frames turn at TURN_RATE (2 rad/s): -2/30, -4/30 and (capped by the aim) -0.197 rad
+    aim = math.atan2(-0.4, 2.0)
+    expected = torch.tensor([-2 / 30, -4 / 30, aim, aim])
+    assert torch.allclose(torch.atan2(left[:, TRANS + 1], left[:, TRANS]), expected, atol=1e-5)
+    assert torch.allclose(left[:, :2].norm(dim=-1), torch.full((4,), 3.0))
+    near = prior(torch.zeros(1, 223), _long_jump_obs(18.5, 0.4, 0.2)).frames[0, :, 6]  # 1.5 m before the line: hold the heading
+    assert torch.allclose(near[:, TRANS + 1], torch.zeros(4), atol=1e-6) and torch.allclose(near[:, :2], torch.tensor([3.0, 0.0]).expand(4, 2))

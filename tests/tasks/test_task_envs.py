@@ -159,6 +159,16 @@ def test_long_jump_starts_facing_x_and_rewards_by_hand(lib):
     assert torch.allclose(r, torch.tensor([0.1 + 0.03, 0.0 + 0.03 + 0.09 + 60.0]), atol=1e-5)
 
 
+def test_long_jump_prior_reads_the_env_observation_and_runs_down_the_corridor(lib):
+    """At the start (x = 0 on the centre line, facing +x) the prior asks for its speed straight
+    along +x; it sees only the observation, so this checks the two agree on the layout."""
+    env = _env("long_jump", lib, n=2)
+    goals = env.prior_fn((1, 2, 4), 7)(env.get_observations()["policy"], env.task_obs())
+    root = goals.frames[:, :, 6]
+    assert torch.allclose(root[..., :2], torch.tensor([env.task_cfg.prior_speed, 0.0]).expand(2, 4, 2), atol=0.05)
+    assert goals.skill is None
+
+
 def test_long_jump_measures_a_flight_over_the_line(lib):
     """Hand-made foot contacts: a running stride before the line, then take-off at 19.8 m and
     landing at 21.9 m."""

@@ -16,7 +16,7 @@ def _adapt(tmp_path, bfm, task="direction", prior=False, samples=32, method="tas
                        eval_episodes=eval_episodes, video=eval_episodes > 0)
 
 
-@pytest.mark.parametrize("task,prior", [("direction", False), ("steering", True), ("reach", True)])
+@pytest.mark.parametrize("task,prior", [("direction", False), ("steering", True), ("reach", True), ("long_jump", True)])
 def test_adapt_trains_and_saves_only_the_token(tmp_path, tiny_bfm, task, prior):
     runner = _adapt(tmp_path, tiny_bfm, task, prior).run()
     assert runner.iteration == 2
@@ -234,3 +234,15 @@ def test_adapt_and_eval_start_from_given_clips(tmp_path, tiny_bfm, walk_file):
     assert runner.env.lib.names == ["humanoid3d_walk_hold"]
     report = json.loads((tmp_path / "run" / "eval.json").read_text())
     assert report["init_motions"] == [str(clip)]
+
+
+def test_adapt_episode_steps_sets_the_training_episodes_and_is_saved(tmp_path, tiny_bfm):
+    from tasktokens.train.adapt import build_adapt_runner
+
+    cfg = _adapt(tmp_path, tiny_bfm, "long_jump", prior=True)
+    cfg.episode_steps = 7
+    runner = build_adapt_runner(cfg)
+    assert runner.env.max_episode_length == 7
+    runner.learn()
+    _, meta = load_weights(tmp_path / WEIGHTS, HUMANOID3D)
+    assert meta["config"]["episode_steps"] == 7

@@ -30,8 +30,8 @@ console = Console(stderr=True)
 TRAINED = ("task_tokens", "task_tokens_prior", "fine_tune", "lora", "latent_policy", "ppo_scratch")
 NO_PRIOR_TASKS = ("strike", "long_jump")
 """Tasks with no prior_only / task_tokens_prior cell in the report, as in the paper's table
-(long_jump has no hand-written goals; strike's prior, tasks/priors.py strike_prior, came later
-and knocks over 0.8-1.6% of boxes alone, docs/bfm-and-task-tokens.md)."""
+(the priors of strike and long_jump, tasks/priors.py, came later: strike's knocks over 0.8-1.6%
+of boxes alone, long_jump's runs but cannot jump; docs/bfm-and-task-tokens.md)."""
 
 
 @dataclass

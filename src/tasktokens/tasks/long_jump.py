@@ -19,6 +19,7 @@ import torch
 
 from tasktokens.tasks import register_task
 from tasktokens.tasks.base import TaskEnv, TaskEnvConfig
+from tasktokens.tasks.priors import long_jump_prior
 
 Tensor = torch.Tensor
 
@@ -36,6 +37,12 @@ class LongJumpConfig:
     """Half-width of the corridor (m)."""
     success_length: float = 1.5
     """Jump length for success (m)."""
+    prior_speed: float = 3.0
+    """Prior: running speed asked for along the corridor (m/s; the MIT run clip's mean is 3.56)."""
+    prior_aim_ahead: float = 2.0
+    """Prior: it steers toward the point of the corridor's centre line this far ahead (m)."""
+    prior_hold_distance: float = 2.0
+    """Prior: it holds its heading once the line is this close (m), and past it."""
 
 
 def long_jump_step_reward(d_prev: Tensor, d_cur: Tensor, vel_x: Tensor, root_z: Tensor, past_line: Tensor, landed_length: Tensor) -> Tensor:
@@ -122,3 +129,10 @@ class LongJumpEnv(TaskEnv):
 
     def episode_over(self) -> Tensor:
         return self.landed
+
+    def prior_fn(self, near_steps: tuple[int, ...], num_entities: int, skill_names: tuple[str, ...] = ()):
+        """Hand-written goals: run along the corridor, steering back to its centre line (tasks/priors.py
+        long_jump_prior)."""
+        c = self.task_cfg
+        return long_jump_prior(near_steps, num_entities, self.dt, skill_names, c.prior_speed, c.prior_aim_ahead, c.prior_hold_distance,
+                               c.goal_x - c.line_x)

@@ -156,3 +156,43 @@ def strike_prior(near_steps: tuple[int, ...], num_entities: int, dt: float, skil
         return Goals(root_frames(velocity, heading, num_entities), times.expand(task.shape[0], -1), skill)
 
     return prior
+
+
+
+def corridor_axis(line_h: Tensor, goal_x_h: Tensor, line_to_goal: float) -> tuple[Tensor, Tensor]:
+    """The long_jump corridor's axis (world +x) in the root heading frame, (N, 2) _h, and the
+    root's lateral offset from the centre line (N,) m (world y), from what the task observation
+    holds: the line's centre (N, 2) _h and the goal's x (N,) _h, line_to_goal m beyond the line on
+    the same axis. Their difference gives cos(heading); of the two headings with that cosine the
+    one that puts the root nearer the centre line is taken (the root starts on it and the
+    corridor is 1 m wide), which is right whenever the line is more than a few metres ahead."""
+    c = ((goal_x_h - line_h[:, 0]) / line_to_goal).clamp(-1.0, 1.0)
+    s = torch.sqrt((1.0 - c * c).clamp(min=0.0))
+    axes = [torch.stack([c, sign * s], dim=-1) for sign in (1.0, -1.0)]
+    offsets = [-(line_h[:, 0] * -u[:, 1] + line_h[:, 1] * u[:, 0]) for u in axes]  # y = -(line_h . n), n = world +y _h
+    first = offsets[0].abs() <= offsets[1].abs()
+    return torch.where(first[:, None], axes[0], axes[1]), torch.where(first, offsets[0], offsets[1])
+
+
+def long_jump_prior(near_steps: tuple[int, ...], num_entities: int, dt: float, skill_names: tuple[str, ...] = (),
+                    speed: float = 3.0, aim_ahead: float = 2.0, hold_distance: float = 2.0, line_to_goal: float = 10.0):
+    """long_jump: run at `speed` along the corridor: the heading turns (at TURN_RATE) toward the
+    point of the centre line aim_ahead m ahead of the root (corridor_axis), which steers the
+    root back to the centre, until the take-off line is hold_distance m ahead; from there on
+    it holds the current heading (near the line the axis cannot be told from its mirror image).
+    The gait's skill token as in direction_prior. The jump itself is left to the task token: the
+    BFM has no jumping clip. task = the long_jump observation (line centre relative to the root
+    (x, y) _h, goal x _h, past-line flag)."""
+    times_cpu = goal_times(near_steps, dt)
+
+    def prior(proprio: Tensor, task: Tensor) -> Goals:
+        n, line = task.shape[0], task[:, :2]
+        axis, y = corridor_axis(line, task[:, 2], line_to_goal)
+        aim = aim_ahead * axis - y[:, None] * torch.stack([-axis[:, 1], axis[:, 0]], dim=-1)
+        straight = torch.cat([task.new_ones(n, 1), task.new_zeros(n, 1)], dim=-1)
+        direction = torch.where(line[:, :1] > hold_distance, aim, straight)
+        run = task.new_full((n,), speed)
+        heading, velocity = walk_toward(direction, run, times_cpu.to(task.device))
+        return Goals(root_frames(velocity, heading, num_entities), times_cpu.to(task.device).expand(n, -1), gait_skill(run, skill_names))
+
+    return prior

@@ -70,6 +70,11 @@ class AdaptConfig:
     """Parallel environments."""
     encoder_hidden: tuple[int, ...] = (256, 256)
     """Task encoder MLP (paper: [256, 256])."""
+    episode_steps: int = TaskEnvConfig.episode_steps
+    """Steps per training episode (evaluation keeps 300). The paper trains with 1000; 300 here
+    by default. long_jump's 20 m run-up takes over 300 steps below about 2 m/s, which the BFM
+    does not reach at first, so at 300 its training episodes end before the take-off line and
+    never see the landing reward (docs/bfm-and-task-tokens.md)."""
     token_shift_penalty: float = 0.0
     """task_tokens: weight W of a penalty W * mean(((mu_tok - mu_zero) / sigma_prior)^2) on how far
     the token moves the prior's mean from where it is with a zero token (0: none, the paper's
@@ -238,7 +243,8 @@ def build_adapt_runner(cfg: AdaptConfig) -> TokenRunner:
     if needs_bfm(cfg.method) and not bfm_path.exists():
         raise CheckpointError(f"{cfg.bfm}: no BFM checkpoint; distil one with `tasktokens pretrain bfm` or pass --bfm PATH")
     check_resumed_bfm(cfg, bfm_path)
-    env = spec.env_cls(spec.config_cls(env=TaskEnvConfig(num_envs=cfg.num_envs, num_threads=cfg.sim_threads, seed=cfg.seed, init_motions=cfg.init_motions)))
+    env = spec.env_cls(spec.config_cls(env=TaskEnvConfig(num_envs=cfg.num_envs, num_threads=cfg.sim_threads, seed=cfg.seed, init_motions=cfg.init_motions,
+                                                         episode_steps=cfg.episode_steps)))
     bfm = load_bfm(bfm_path, env.character)[0] if needs_bfm(cfg.method) else None
     actor = build_actor(cfg, env, bfm)
     obs = env.get_observations()

@@ -1,0 +1,87 @@
+"""How long_jump episodes end: a landing past the take-off line (with its length L; success is
+L > 1.5 m), leaving the corridor, a fall, or 300 steps without a landing; how far along the
+run-up the root got, and how fast.
+
+    .venv/bin/python benchmarks/long_jump_outcomes.py [--token C] [--method M] [--envs 128]
+    .venv/bin/python benchmarks/long_jump_outcomes.py --method prior_only --prior-speeds 2.5 3.5
+
+Each environment's first episode, deterministic, as `tasktokens eval task --task long_jump` runs
+them (seed 1). The task's own end tests are wrapped to see which rule ended an episode before the
+environment resets it. --prior-speeds runs one line per LongJumpConfig.prior_speed (for the
+methods that use the prior).
+"""
+
+from __future__ import annotations
+
+import torch
+from task_rollout import policy_arguments, run_first_episodes
+
+
+class Outcomes:
+    """Per environment, until its first episode ends: what ended it, the jump length, the
+    largest root x and the step it got there."""
+
+    def attach(self, env) -> None:
+        n = env.num_envs
+        self.alive = torch.ones(n, dtype=torch.bool)
+        self.landed, self.corridor, self.fell = (torch.zeros(n, dtype=torch.bool) for _ in range(3))
+        self.length, self.max_x, self.steps = torch.zeros(n), torch.zeros(n), torch.zeros(n)
+        task_end, over, fallen = env.extra_termination, env.episode_over, env.env.fallen
+
+        def extra_termination():
+            out = task_end()
+            self.corridor |= out & self.alive
+            return out
+
+        def fell():
+            f = fallen()
+            self.fell |= f & self.alive & ~self.corridor
+            return f
+
+        def episode_over():
+            done = over()
+            new = done & self.alive & ~self.landed
+            self.landed |= new
+            self.length = torch.where(new, env.jump_length, self.length)
+            return done
+
+        env.extra_termination, env.env.fallen, env.episode_over = extra_termination, fell, episode_over
+
+    def observe(self, env, alive) -> None:
+        x = env.root_pos[:, 0]
+        self.max_x = torch.where(self.alive, torch.maximum(self.max_x, x), self.max_x)
+        self.steps += self.alive.float()
+        self.alive = alive.clone()
+
+
+def summary(rec: Outcomes, life: float, line_x: float = 20.0) -> str:
+    crossed = rec.max_x > line_x
+    ok_jumps = rec.landed & ~rec.fell & ~rec.corridor
+    timeout = ~(rec.landed | rec.fell | rec.corridor)
+    lengths = rec.length[ok_jumps]
+    jumps = f"{lengths.median():.2f} / {lengths.max():.2f}" if lengths.numel() else "-"
+    speed = (rec.max_x / (rec.steps / 30.0).clamp(min=1 / 30)).mean()
+    return (f"| {float(crossed.float().mean()):.2f} | {float(ok_jumps.float().mean()):.2f} | {jumps} | "
+            f"{float((rec.length > 1.5).float().mean()):.3f} | {float(rec.corridor.float().mean()):.2f} | "
+            f"{float(rec.fell.float().mean()):.2f} | {float(timeout.float().mean()):.2f} | {float(rec.max_x.mean()):.1f} | {float(speed):.2f} | {life:.0f} |")
+
+
+def main() -> None:
+    a = policy_arguments(__doc__.splitlines()[0], "task_tokens", ("--prior-speeds", {"type": float, "nargs": "*", "default": [None]}))
+    print("| policy | prior speed | past the line | landed past it | L median / max (m) | success (L > 1.5 m) | left the corridor | fell | "
+          "no landing in 300 steps | mean max x (m) | mean x speed (m/s) | steps |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for speed in a.prior_speeds:
+        rec = Outcomes()
+
+        def on_env(env, speed=speed, rec=rec):
+            if speed is not None:
+                env.task_cfg.prior_speed = speed
+            rec.attach(env)
+
+        life = run_first_episodes("long_jump", a.token, a.method, a.envs, rec.observe, on_env=on_env)
+        print(f"| {a.method} | {'default' if speed is None else speed} {summary(rec, life)}")
+
+
+if __name__ == "__main__":
+    main()
