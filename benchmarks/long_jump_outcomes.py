@@ -19,10 +19,11 @@ from task_rollout import policy_arguments, run_first_episodes
 
 class Outcomes:
     """Per environment, until its first episode ends: what ended it, the jump length, the
-    largest root x and the step it got there."""
+    largest root x and the steps it lasted; the task's line, success length and step time."""
 
     def attach(self, env) -> None:
-        n = env.num_envs
+        n, c = env.num_envs, env.task_cfg
+        self.line_x, self.success_length, self.dt = c.line_x, c.success_length, env.dt
         self.alive = torch.ones(n, dtype=torch.bool)
         self.landed, self.corridor, self.fell = (torch.zeros(n, dtype=torch.bool) for _ in range(3))
         self.length, self.max_x, self.steps = torch.zeros(n), torch.zeros(n), torch.zeros(n)
@@ -54,15 +55,15 @@ class Outcomes:
         self.alive = alive.clone()
 
 
-def summary(rec: Outcomes, life: float, line_x: float = 20.0) -> str:
-    crossed = rec.max_x > line_x
+def summary(rec: Outcomes, life: float) -> str:
+    crossed = rec.max_x > rec.line_x
     ok_jumps = rec.landed & ~rec.fell & ~rec.corridor
     timeout = ~(rec.landed | rec.fell | rec.corridor)
     lengths = rec.length[ok_jumps]
     jumps = f"{lengths.median():.2f} / {lengths.max():.2f}" if lengths.numel() else "-"
-    speed = (rec.max_x / (rec.steps / 30.0).clamp(min=1 / 30)).mean()
+    speed = (rec.max_x / (rec.steps * rec.dt).clamp(min=rec.dt)).mean()
     return (f"| {float(crossed.float().mean()):.2f} | {float(ok_jumps.float().mean()):.2f} | {jumps} | "
-            f"{float((rec.length > 1.5).float().mean()):.3f} | {float(rec.corridor.float().mean()):.2f} | "
+            f"{float((rec.length > rec.success_length).float().mean()):.3f} | {float(rec.corridor.float().mean()):.2f} | "
             f"{float(rec.fell.float().mean()):.2f} | {float(timeout.float().mean()):.2f} | {float(rec.max_x.mean()):.1f} | {float(speed):.2f} | {life:.0f} |")
 
 

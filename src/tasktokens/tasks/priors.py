@@ -158,7 +158,6 @@ def strike_prior(near_steps: tuple[int, ...], num_entities: int, dt: float, skil
     return prior
 
 
-
 def corridor_axis(line_h: Tensor, goal_x_h: Tensor, line_to_goal: float) -> tuple[Tensor, Tensor]:
     """The long_jump corridor's axis (world +x) in the root heading frame, (N, 2) _h, and the
     root's lateral offset from the centre line (N,) m (world y), from what the task observation
@@ -169,7 +168,7 @@ def corridor_axis(line_h: Tensor, goal_x_h: Tensor, line_to_goal: float) -> tupl
     c = ((goal_x_h - line_h[:, 0]) / line_to_goal).clamp(-1.0, 1.0)
     s = torch.sqrt((1.0 - c * c).clamp(min=0.0))
     axes = [torch.stack([c, sign * s], dim=-1) for sign in (1.0, -1.0)]
-    offsets = [-(line_h[:, 0] * -u[:, 1] + line_h[:, 1] * u[:, 0]) for u in axes]  # y = -(line_h . n), n = world +y _h
+    offsets = [line_h[:, 0] * u[:, 1] - line_h[:, 1] * u[:, 0] for u in axes]  # y = -(line_h . n), n = (-u_y, u_x) = world +y _h
     first = offsets[0].abs() <= offsets[1].abs()
     return torch.where(first[:, None], axes[0], axes[1]), torch.where(first, offsets[0], offsets[1])
 
@@ -186,13 +185,13 @@ def long_jump_prior(near_steps: tuple[int, ...], num_entities: int, dt: float, s
     times_cpu = goal_times(near_steps, dt)
 
     def prior(proprio: Tensor, task: Tensor) -> Goals:
-        n, line = task.shape[0], task[:, :2]
+        n, line, times = task.shape[0], task[:, :2], times_cpu.to(task.device)
         axis, y = corridor_axis(line, task[:, 2], line_to_goal)
         aim = aim_ahead * axis - y[:, None] * torch.stack([-axis[:, 1], axis[:, 0]], dim=-1)
         straight = torch.cat([task.new_ones(n, 1), task.new_zeros(n, 1)], dim=-1)
         direction = torch.where(line[:, :1] > hold_distance, aim, straight)
         run = task.new_full((n,), speed)
-        heading, velocity = walk_toward(direction, run, times_cpu.to(task.device))
-        return Goals(root_frames(velocity, heading, num_entities), times_cpu.to(task.device).expand(n, -1), gait_skill(run, skill_names))
+        heading, velocity = walk_toward(direction, run, times)
+        return Goals(root_frames(velocity, heading, num_entities), times.expand(n, -1), gait_skill(run, skill_names))
 
     return prior
