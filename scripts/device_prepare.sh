@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Prepares this checkout for a lent GPU machine (the `device` tool), which has Python 3.12 and
+# torch but no network and takes at most 64 MiB of working tree per call:
+#   bash scripts/device_prepare.sh pack          wheels -> .whl/, MIT clips -> .clips/ (both git-ignored)
+#   bash scripts/device_prepare.sh thin KEEP...  moves checkpoint files outside KEEP (files or folders
+#                                                under checkpoints/) to ../device_hold, so they do not travel
+#   bash scripts/device_prepare.sh restore       moves them back (run it before committing)
+# Then: device run, carry [".whl", ".clips"], command `bash scripts/device_adapt.sh ...`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+hold=../device_hold
+case "${1:-}" in
+pack)
+  mkdir -p .git/info && touch .git/info/exclude
+  for p in /.whl/ /.clips/; do grep -qxF "$p" .git/info/exclude || echo "$p" >> .git/info/exclude; done
+  # the versions this project runs with (constraints.txt); torch, numpy, rich, safetensors,
+  # imageio, tensorboard, onnx are already on that machine
+  .venv/bin/python -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+    --platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 --platform manylinux_2_17_x86_64 -d .whl \
+    mujoco==4.0.0 mujoco-core==4.0.0 glfw==2.11.0 PyOpenGL==3.1.10 tyro==1.0.17 docstring_parser==0.18.0 \
+    typeguard==4.6.1 rsl-rl-lib==5.5.1 tensordict==0.15.3 pyvers==0.2.3 gymnasium==1.4.0 Farama-Notifications==0.0.6
+  m="${TASKTOKENS_DATA:-../shared/data}/motions/deepmimic"
+  mkdir -p .clips/motions/deepmimic && cp -r "$m/clips" "$m/long" "$m/LICENSE" .clips/motions/deepmimic/
+  du -sh .whl .clips ;;
+thin)
+  shift; mkdir -p "$hold"
+  find checkpoints -type f | while read -r f; do
+    keep=0; for k in "$@"; do case "$f/" in "checkpoints/${k%/}/"*) keep=1;; esac; done
+    if [ $keep = 0 ]; then mkdir -p "$hold/$(dirname "$f")" && mv "$f" "$hold/$f"; fi
+  done
+  find checkpoints -type d -empty -delete
+  echo "travels: $( (git ls-files -z; git ls-files -z --others --exclude-standard) | du -ch --files0-from=- 2>/dev/null | tail -1 | cut -f1) + carried" ;;
+restore)
+  [ -d "$hold/checkpoints" ] || { echo "nothing held in $hold"; exit 0; }
+  cp -rn "$hold/checkpoints/." checkpoints/ && rm -rf "$hold"
+  git status --short checkpoints | head ;;
+*) sed -n 2,9p "$0"; exit 2 ;;
+esac
