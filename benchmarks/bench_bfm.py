@@ -1,9 +1,10 @@
 """BFM forward and input-gradient backward cost, for choosing its size.
 
-Usage: .venv/bin/python benchmarks/bench_bfm.py [--batch 4096]
+Usage: .venv/bin/python benchmarks/bench_bfm.py [--batch 4096] [--sizes 128x3 ...]
 For each size: frozen weights (requires_grad False), eval mode, a batch of proprioception, and
-  - "adapt" sequences: proprioception + task token (+ one prior goal token), gradient to the task
-    token only (what Task Tokens training back-propagates through);
+  - "adapt" sequences: proprioception + task token (+ one prior goal token, or the four goal
+    frames that the root priors fill: a hybrid run), gradient to the task token only (what Task
+    Tokens training back-propagates through);
   - "distill" sequences: proprioception + 4 goal tokens + skill token, weight gradients on.
 Prints samples/s of forward and of forward + backward, and the Task Tokens budget
 1 / (1/sim + 1/forward + epochs/forward_backward) with sim = 20,000 env steps/s (bench sim).
@@ -42,23 +43,24 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--batch", type=int, default=4096)
     parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--sizes", nargs="+", default=["64x2", "128x2", "128x3", "192x3", "256x3"], help="d_model x layers")
     args = parser.parse_args()
     torch.set_num_threads(2)
     n = args.batch
     print(f"batch {n}, torch {torch.__version__}, {torch.get_num_threads()} threads")
     print("d_model layers | adapt tokens | fwd/s | fwd+bwd/s | task-token budget/s | distill fwd+bwd/s")
-    for d, layers in ((64, 2), (128, 2), (128, 3), (192, 3), (256, 3)):
+    for d, layers in (tuple(int(v) for v in size.split("x")) for size in args.sizes):
         cfg = BFMConfig(d_model=d, num_layers=layers, num_heads=4, num_skills=16)
         bfm = BFM(cfg, P, E, POST, NU).eval()
         for p in bfm.parameters():
             p.requires_grad_(False)
         proprio = torch.randn(n, P)
-        for prior_goal in (False, True):
-            goals = _goals(n, 1, False) if prior_goal else None
+        for goal_frames in (0, 1, cfg.num_goal_frames):
+            goals = _goals(n, goal_frames, False) if goal_frames else None
             f, fb = _adapt_rates(bfm, proprio, goals, d)
             budget = 1.0 / (1 / 20_000 + 1 / f + args.epochs / fb)
-            distill = f"{_distill_rate(BFM(cfg, P, E, POST, NU).train(), proprio):,.0f}" if not prior_goal else ""
-            print(f"{d:>7} {layers:>6} | {2 + int(prior_goal):>12} | {f:>7,.0f} | {fb:>9,.0f} | {budget:>19,.0f} | {distill}")
+            distill = f"{_distill_rate(BFM(cfg, P, E, POST, NU).train(), proprio):,.0f}" if not goal_frames else ""
+            print(f"{d:>7} {layers:>6} | {2 + goal_frames:>12} | {f:>7,.0f} | {fb:>9,.0f} | {budget:>19,.0f} | {distill}")
 
 
 def _adapt_rates(bfm: BFM, proprio: torch.Tensor, goals: Goals | None, d: int) -> tuple[float, float]:

@@ -60,6 +60,33 @@ def test_dropping_hidden_tokens_gives_the_same_output(bfm):
     assert torch.allclose(mu_batch[:1], mu_single, atol=1e-5)
 
 
+def test_prior_reads_out_what_the_whole_transformer_gives_at_the_proprioception_token(bfm):
+    """BFM.prior runs the last layer for the readout query only: same mu/logvar and the same
+    weight and token gradients as the full nn.TransformerEncoder (float rounding apart), with
+    tokens hidden in some samples."""
+    torch.manual_seed(2)
+    bfm.train()  # weight gradients, as in distillation
+    proprio, goals, token = torch.randn(6, P), _goals(6), torch.randn(6, 1, 32, requires_grad=True)
+    goals.frames[:3, 1, :, -2:] = 0.0  # frame 1 hidden in half the samples
+
+    def full_prior():
+        seq, hidden = bfm.tokens(bfm.proprio_norm(proprio), goals, token)
+        out = bfm.prior_transformer(seq, src_key_padding_mask=hidden)[:, 0]
+        return bfm.prior_out(out).chunk(2, dim=-1)
+
+    results = []
+    for fn in (full_prior, lambda: bfm.prior(proprio, goals, token)):
+        bfm.zero_grad()
+        token.grad = None
+        mu, logvar = fn()
+        (mu.square().sum() + logvar[:, :4].sum()).backward()
+        weights = bfm.prior_transformer.layers[-1].linear1.weight.grad.clone()
+        results.append((mu.detach(), logvar[:, :4].detach(), token.grad.clone(), weights))
+    for expected, got in zip(*results, strict=True):
+        assert torch.allclose(got, expected, atol=1e-5, rtol=1e-4)
+    assert results[0][2].abs().sum() > 0 and results[0][3].abs().sum() > 0
+
+
 def test_skill_token_is_a_prior_that_matters(bfm):
     proprio = torch.randn(3, P)
     goals = _goals(3)
