@@ -13,12 +13,13 @@ case "${1:-}" in
 pack)
   mkdir -p .git/info && touch .git/info/exclude
   for p in /.whl/ /.clips/; do grep -qxF "$p" .git/info/exclude || echo "$p" >> .git/info/exclude; done
-  # the versions this project runs with (constraints.txt); torch, numpy, rich, safetensors,
-  # imageio, tensorboard, onnx are already on that machine
+  # the packages that machine lacks, at the versions installed in .venv (scripts/setup.sh); torch,
+  # numpy, rich, safetensors, imageio, tensorboard, onnx are already there
+  pins=$(.venv/bin/python -m pip freeze | grep -i -E '^(mujoco|mujoco[-_]core|glfw|pyopengl|tyro|docstring[-_]parser|typeguard|rsl[-_]rl[-_]lib|tensordict|pyvers|gymnasium|farama[-_]notifications)==')
+  [ "$(echo "$pins" | wc -l)" = 12 ] || { echo "expected 12 packages in .venv, found: $pins"; exit 1; }
+  # shellcheck disable=SC2086
   .venv/bin/python -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
-    --platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 --platform manylinux_2_17_x86_64 -d .whl \
-    mujoco==4.0.0 mujoco-core==4.0.0 glfw==2.11.0 PyOpenGL==3.1.10 tyro==1.0.17 docstring_parser==0.18.0 \
-    typeguard==4.6.1 rsl-rl-lib==5.5.1 tensordict==0.15.3 pyvers==0.2.3 gymnasium==1.4.0 Farama-Notifications==0.0.6
+    --platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 --platform manylinux_2_17_x86_64 -d .whl $pins
   m="${TASKTOKENS_DATA:-../shared/data}/motions/deepmimic"
   mkdir -p .clips/motions/deepmimic && cp -r "$m/clips" "$m/long" "$m/LICENSE" .clips/motions/deepmimic/
   du -sh .whl .clips ;;
