@@ -48,6 +48,7 @@ def test_small_report(tmp_path, tiny_bfm):
     assert all((tmp_path / "plots" / f).exists() for f in ("convergence.png", "ood_gravity.png", "ood_friction.png", "ood_mass.png"))
     md = (tmp_path / "results.md").read_text()
     assert "| task_tokens |" in md and "32 samples per run" in md
+    assert saved["bfm"] == str(tiny_bfm) and f"BFM: `{tiny_bfm}`" in md  # outside the repository: kept as given
     assert md.rstrip().endswith("## Comparison with the paper\n\nhand-written")  # the discussion follows the tables
     again = cfg.run()  # everything cached: same numbers without training
     assert again["success"] == results["success"]
