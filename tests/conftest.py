@@ -1,4 +1,5 @@
-"""Shared fixtures: the character, the motion data folder (../shared/data), small clip sets."""
+"""Shared fixtures: the character, the motion data folder (../shared/data), small clip sets, and
+a small trained teacher (tracker) and BFM for the training and evaluation tests."""
 
 from __future__ import annotations
 
@@ -45,3 +46,29 @@ def small_lib(character, deepmimic_dir) -> MotionLib:
     clips = deepmimic_dir / "clips"
     files = [clips / f"humanoid3d_{n}.txt" for n in ("walk", "run", "kick")]
     return MotionLib.from_paths(files, character)
+
+
+@pytest.fixture(scope="session")
+def teacher(tmp_path_factory):
+    """A tracker trained for 32 samples (tests/train/test_runner.py's config)."""
+    from tasktokens.train.checkpoint import WEIGHTS
+    from tests.train.test_runner import _config
+
+    out = tmp_path_factory.mktemp("teacher")
+    _config(out, 32).run()
+    return out / WEIGHTS
+
+
+@pytest.fixture(scope="session")
+def tiny_bfm(tmp_path_factory, teacher):
+    """Distilled on walk and jog, so that its skills include the gait tokens the direction and
+    steering priors show (tasks/priors.py GAIT_SKILLS)."""
+    from tasktokens.train.checkpoint import WEIGHTS
+    from tests.train.conftest import _distill
+    from tests.train.test_runner import CLIP
+
+    out = tmp_path_factory.mktemp("bfm")
+    cfg = _distill(out, teacher, 32)
+    cfg.motions = (CLIP, CLIP.parent / "humanoid3d_jog.txt")
+    cfg.run()
+    return out / WEIGHTS

@@ -14,6 +14,7 @@ from tasktokens.cli.motion import MotionCheck, MotionConvert, MotionHold, PlayMo
 from tasktokens.eval.bfm import BFMEval
 from tasktokens.eval.compare import ReportConfig
 from tasktokens.eval.export import ExportOnnx
+from tasktokens.eval.switch import TokenSwitch
 from tasktokens.eval.task import PlayTask, TaskEval, TaskSweep
 from tasktokens.eval.tracker import PlayTracker, TrackerEval
 from tasktokens.motion.clip import ClipError
@@ -38,6 +39,7 @@ COMMANDS: dict[tuple[str, ...], type] = {
     ("eval", "bfm"): BFMEval,
     ("eval", "task"): TaskEval,
     ("eval", "sweep"): TaskSweep,
+    ("eval", "switch"): TokenSwitch,
     ("play",): PlayTask,
     ("play-tracker",): PlayTracker,
     ("ship",): Ship,

@@ -65,11 +65,14 @@ def load_policy(task: str, method: Method, token: Path | None, bfm_path: Path, e
     return actor.eval(), int(meta.get("samples", 0))
 
 
-def run_first_episodes(env, actor, steps: int, observe=None) -> torch.Tensor:
+def run_first_episodes(env, actor, steps: int, observe=None, running: torch.Tensor | None = None) -> torch.Tensor:
     """Step every environment through its first episode, to its time-out or a fall, with
     deterministic actions; later episodes are not counted in env.segments. observe(running (N,)
-    bool) is called before each step. Returns the length of each first episode in steps, (N,)."""
-    running = torch.ones(env.num_envs, dtype=torch.bool)
+    bool) is called before each step. running (N,) bool, updated in place: the environments
+    whose episode counts (default all; eval/switch.py passes those still up). Returns the
+    length of each first episode in steps, (N,)."""
+    running = torch.ones(env.num_envs, dtype=torch.bool) if running is None else running
+    env.segments.counting &= running
     length = torch.zeros(env.num_envs, dtype=torch.long)
     obs = env.get_observations()
     with torch.inference_mode():

@@ -186,10 +186,22 @@ class TaskEnv:
             return
         clips = self.lib.sample_clips(ids.numel(), generator=self.gen)
         st = self.lib.state(clips, self.lib.sample_times(clips, self.gen))
-        qpos, qvel = st.qpos.double(), st.qvel.double()
+        self.start_from(ids, st.qpos.double(), st.qvel.double(), lift=0.02)
+
+    def start_from(self, ids: Tensor, qpos: Tensor, qvel: Tensor, lift: float = 0.0) -> None:
+        """Start new episodes of ids (K,) from the character states qpos (K, nq_character), qvel
+        (K, nv_character) _w: moved to the origin (and turned to face +x when the task lays out
+        along x), lifted by `lift` m (reference states: clear of the floor), with the scene's own
+        start state and new commands. A translation and a turn about z change neither the
+        dynamics on flat ground nor the proprioception (heading frame), so a state carried over
+        from another task's environment (eval/switch.py) continues the same motion."""
+        if ids.numel() == 0:
+            return
+        qpos, qvel = qpos.double().clone(), qvel.double().clone()
         qpos[:, :2] = 0.0  # every episode starts at the origin
-        qpos[:, 2] += 0.02
-        if self.face_x_at_start:  # turn the state about z: root rotation and world linear velocity
+        qpos[:, 2] += lift
+        if self.face_x_at_start:  # turn about z: root rotation and world linear velocity (MuJoCo keeps the free
+            # joint's angular velocity in the body frame, which the turn leaves as it is)
             turn = rot.quat_from_yaw(-rot.heading_angle(qpos[:, 3:7]))
             qpos[:, 3:7] = rot.quat_mul(turn, qpos[:, 3:7])
             qvel[:, :3] = rot.quat_rotate(turn, qvel[:, :3])
@@ -200,6 +212,11 @@ class TaskEnv:
         self.episode_return[ids] = 0.0
         self.command_age[ids] = 0
         self.resample_commands(ids)
+
+    def character_state(self) -> tuple[Tensor, Tensor]:
+        """The character's part of every simulation's state: qpos (N, nq_character), qvel (N,
+        nv_character) in MuJoCo's layout (the scene's extra bodies come after it)."""
+        return self.sim.qpos[:, : self.nq_character].clone(), self.sim.qvel[:, : self.nv_character].clone()
 
     def get_observations(self) -> TensorDict:
         return TensorDict({"policy": self.env.proprioception(), "task": self.task_obs()}, batch_size=[self.num_envs])
