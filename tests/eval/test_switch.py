@@ -68,3 +68,13 @@ def test_tokens_on_different_bfms_are_refused(tiny_bfm):
         TokenSwitch(tasks=("direction", "direction"), methods=("prior_only", "task_tokens_prior"), bfm=tiny_bfm, episodes=2).run()
     with pytest.raises(ValueError, match="one per stage"):
         TokenSwitch(tasks=("direction", "steering", "reach"), methods=("prior_only", "prior_only"), episodes=2).run()
+
+
+def test_the_video_follows_environment_0_through_the_stages(tmp_path, tiny_bfm):
+    import imageio.v2 as imageio
+
+    out = tmp_path / "switch.gif"
+    report = TokenSwitch(tasks=("direction", "strike"), methods=("prior_only",), bfm=tiny_bfm, stage_steps=3, episodes=2, video=out).run()
+    assert [s["running_at_end"] for s in report["stages"]] == [1.0, 1.0]  # 0.1 s per stage: nobody falls
+    frames = imageio.mimread(out)
+    assert len(frames) == 6 and {f.shape[:2] for f in frames} == {(480, 640)}  # both scenes (strike's has the box)

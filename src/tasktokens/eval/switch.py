@@ -60,6 +60,9 @@ class TokenSwitch:
     episodes: int = 64
     """Environments (run in parallel)."""
     seed: int = 1
+    video: Path | None = None
+    """Also write environment 0's run through the stages here (.mp4 or .gif), up to the end of its
+    episode."""
     json: Path | None = None
     """Write {"stages": [{"task", "method", "success_rate", "segments", "running_at_start", "running_at_end"}], "bfm", ...} here."""
 
@@ -83,22 +86,46 @@ class TokenSwitch:
             raise ValueError(f"the stages run on different BFMs ({named}); a switch needs tokens trained on one BFM "
                              f"(pass --tokens trained with the same --bfm, or --bfm for prior_only)")
         running = torch.ones(self.episodes, dtype=torch.bool)
-        report_stages = []
+        report_stages, frames = [], []
         for k, ((task, method, token), env) in enumerate(zip(stages, envs, strict=True)):
             if k > 0:
                 env.start_from(torch.arange(self.episodes), *envs[k - 1].character_state())
             actor, samples = load_policy(task, method, token, self.bfm, env)
             at_start = running.float().mean().item()
-            run_first_episodes(env, actor, self.stage_steps, running=running)
+            observe, renderer = self._film(env, frames)
+            run_first_episodes(env, actor, self.stage_steps, observe, running=running)
+            if renderer is not None:
+                renderer.close()
             env.segments.close(running.nonzero().squeeze(-1))  # the segments still open at the switch
             report_stages.append({"task": task, "method": method, "success_rate": env.segments.rate, "segments": env.segments.finished,
                                   "running_at_start": at_start, "running_at_end": running.float().mean().item(),
                                   "trainable_params": trainable_parameters(actor), "samples_trained": samples})
         report = {"stages": report_stages, "bfm": repo_relative(next((b for b in bfms if b is not None), self.bfm)),
                   "stage_steps": self.stage_steps, "episodes": self.episodes, "seed": self.seed}
+        if self.video is not None:
+            from tasktokens.viz.video import write_frames
+
+            console.print(f"wrote {write_frames(self.video, frames, 1.0 / envs[0].dt)}")
         console.print(report)
         write_json(self.json, report)
         return report
+
+    def _film(self, env, frames: list):
+        """(observe(running) for run_first_episodes that renders environment 0 into frames while it
+        runs, the renderer to close after the stage); (None, None) without --video. One renderer
+        per stage: the scenes differ (strike's box)."""
+        if self.video is None:
+            return None, None
+        from tasktokens.viz.video import VideoWriter
+
+        writer = VideoWriter(env.sim.model, self.video, fps=1.0 / env.dt)
+        writer.frames = frames  # the stages' writers fill one list
+
+        def observe(running: torch.Tensor) -> None:
+            if running[0]:
+                writer.add_data(env.sim.batch.get_data(0))
+
+        return observe, writer.renderer
 
     def _env(self, task: str):
         spec = get_task(task)

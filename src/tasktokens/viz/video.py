@@ -48,14 +48,21 @@ class VideoWriter:
 
     def close(self) -> Path:
         """Write the file; returns its path."""
-        if not self.frames:
-            raise ValueError(f"{self.path}: no frames rendered")
-        if self.path.suffix.lower() == ".gif":
-            imageio.mimsave(self.path, self.frames, duration=1000.0 / self.fps, loop=0)
-        else:
-            imageio.mimsave(self.path, self.frames, fps=self.fps, macro_block_size=1)
         self.renderer.close()
-        return self.path
+        return write_frames(self.path, self.frames, self.fps)
+
+
+def write_frames(path: Path, frames: list[np.ndarray], fps: float) -> Path:
+    """Write rendered frames (H, W, 3) to an .mp4 or .gif; returns the path. Frames of several
+    writers (several models, e.g. the stages of `tasktokens eval switch`) can be joined."""
+    path = Path(path)
+    if not frames:
+        raise ValueError(f"{path}: no frames rendered")
+    if path.suffix.lower() == ".gif":
+        imageio.mimsave(path, frames, duration=1000.0 / fps, loop=0)
+    else:
+        imageio.mimsave(path, frames, fps=fps, macro_block_size=1)
+    return path
 
 
 def render_qpos_video(model: mujoco.MjModel, qpos: np.ndarray, path: Path, fps: float = 30.0, **kw) -> Path:
