@@ -10,6 +10,7 @@ from tasktokens.eval.switch import TokenSwitch
 from tasktokens.motion.motion_lib import MotionLib, data_root
 from tasktokens.tasks import get_task
 from tasktokens.tasks.base import TaskEnvConfig
+from tasktokens.train.checkpoint import CheckpointError
 
 WALK = data_root() / "motions" / "deepmimic" / "clips" / "humanoid3d_walk.txt"
 
@@ -63,9 +64,13 @@ def test_one_stage_is_the_task_evaluation():
     assert 0.0 < stage["success_rate"] == single["success_rate"] and stage["segments"] >= 6
 
 
-def test_tokens_on_different_bfms_are_refused(tiny_bfm):
+def test_bad_stages_are_clear_errors(tiny_bfm):
     with pytest.raises(ValueError, match="different BFMs"):  # the shipped direction hybrid runs on BFM v4
         TokenSwitch(tasks=("direction", "direction"), methods=("prior_only", "task_tokens_prior"), bfm=tiny_bfm, episodes=2).run()
+    with pytest.raises(CheckpointError, match="no shipped task_tokens_prior policy for reach"):  # named before any rollout
+        TokenSwitch(tasks=("direction", "reach"), episodes=2).run()
+    with pytest.raises(ValueError, match="stage-steps >= 1"):
+        TokenSwitch(tasks=("direction",), stage_steps=0, episodes=2).run()
     with pytest.raises(ValueError, match="one per stage"):
         TokenSwitch(tasks=("direction", "steering", "reach"), methods=("prior_only", "prior_only"), episodes=2).run()
 

@@ -21,11 +21,11 @@ from rich.console import Console
 
 from tasktokens.eval.bfm import SHIPPED_BFM
 from tasktokens.eval.report import write_json
-from tasktokens.eval.task import Method, load_policy, run_first_episodes, shipped_token
+from tasktokens.eval.task import Method, load_policy, policy_path, run_first_episodes
 from tasktokens.models.task_tokens import trainable_parameters
 from tasktokens.tasks import get_task
 from tasktokens.tasks.base import TaskEnvConfig
-from tasktokens.train.adapt import needs_bfm, saved_adapt_config, split_method
+from tasktokens.train.adapt import needs_bfm, saved_adapt_config
 from tasktokens.train.checkpoint import load_weights, repo_relative, resolve_saved_path
 
 console = Console(stderr=True)
@@ -36,8 +36,7 @@ def policy_bfm(task: str, method: Method, token: Path | None, bfm: Path, charact
     config names (None for PPO from scratch, which has no BFM)."""
     if method == "prior_only":
         return Path(bfm).resolve()
-    trained, prior = split_method(method)
-    _tensors, meta = load_weights(token or shipped_token(task, trained, prior), character)
+    _tensors, meta = load_weights(policy_path(task, method, token), character)
     cfg = saved_adapt_config(meta["config"])
     return resolve_saved_path(cfg.bfm).resolve() if needs_bfm(cfg.method) else None
 
@@ -60,6 +59,7 @@ class TokenSwitch:
     episodes: int = 64
     """Environments (run in parallel)."""
     seed: int = 1
+    """Seed of every stage's environment (its starts, commands and boxes)."""
     video: Path | None = None
     """Also write environment 0's run through the stages here (.mp4 or .gif), up to the end of its
     episode."""
@@ -69,6 +69,8 @@ class TokenSwitch:
     def _stage_list(self) -> list[tuple[str, Method, Path | None]]:
         if not self.tasks:
             raise ValueError("eval switch needs at least one stage: pass --tasks T1 T2 ...")
+        if self.stage_steps < 1 or self.episodes < 1:
+            raise ValueError(f"eval switch needs --stage-steps >= 1 and --episodes >= 1; got {self.stage_steps} and {self.episodes}")
         if len(self.methods) not in (1, len(self.tasks)):
             raise ValueError(f"--methods gives {len(self.methods)} methods for {len(self.tasks)} stages; give one per stage or one for all")
         if self.tokens and len(self.tokens) != len(self.tasks):

@@ -40,6 +40,18 @@ def shipped_token(task: str, method: str, prior: bool) -> Path:
     return SHIPPED_TOKENS / run_name(task, method, prior) / "checkpoint.safetensors"
 
 
+def policy_path(task: str, method: Method, token: Path | None) -> Path:
+    """The checkpoint of a trained method's policy: token, else the shipped one (a clear error
+    naming the command that trains it when none is shipped)."""
+    trained, prior = split_method(method)
+    path = token or shipped_token(task, trained, prior)
+    if token is None and not path.exists():
+        flags = f"--task {task}" + (" --prior" if prior else "") + ("" if trained == "task_tokens" else f" --method {trained}")
+        raise CheckpointError(f"{path}: no shipped {method} policy for {task}; train one with `tasktokens adapt {flags}` "
+                              f"and pass its checkpoint with --token")
+    return path
+
+
 def load_policy(task: str, method: Method, token: Path | None, bfm_path: Path, env) -> tuple[torch.nn.Module, int]:
     """The policy of a method on an environment, and the samples it was trained for."""
     if method == "prior_only":
@@ -47,11 +59,7 @@ def load_policy(task: str, method: Method, token: Path | None, bfm_path: Path, e
         prior_fn = env.prior_fn(bfm.cfg.near_steps, len(env.character.conditionable_bodies) + 1, bfm.cfg.skill_names)
         return TaskTokenActor(env.get_observations(), bfm, None, prior_fn).eval(), 0
     trained, prior = split_method(method)
-    path = token or shipped_token(task, trained, prior)
-    if token is None and not path.exists():
-        flags = f"--task {task}" + (" --prior" if prior else "") + ("" if trained == "task_tokens" else f" --method {trained}")
-        raise CheckpointError(f"{path}: no shipped {method} policy for {task}; train one with `tasktokens adapt {flags}` "
-                              f"and pass its checkpoint with --token")
+    path = policy_path(task, method, token)
     tensors, meta = load_weights(path, env.character)
     cfg = saved_adapt_config(meta["config"])
     if cfg.task != task:
