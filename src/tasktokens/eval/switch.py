@@ -26,18 +26,18 @@ from tasktokens.models.task_tokens import trainable_parameters
 from tasktokens.tasks import get_task
 from tasktokens.tasks.base import TaskEnvConfig
 from tasktokens.train.adapt import needs_bfm, saved_adapt_config
-from tasktokens.train.checkpoint import load_weights, repo_relative, resolve_saved_path
+from tasktokens.train.checkpoint import repo_relative, resolve_saved_path, saved_metadata
 
 console = Console(stderr=True)
 
 
-def policy_bfm(task: str, method: Method, token: Path | None, bfm: Path, character) -> Path | None:
+def policy_bfm(task: str, method: Method, token: Path | None, bfm: Path) -> Path | None:
     """The BFM a method's policy runs on: `bfm` for prior_only, else the one its token's saved
-    config names (None for PPO from scratch, which has no BFM)."""
+    config names (None for PPO from scratch, which has no BFM). Reads the checkpoint's metadata
+    only: call it after load_policy has checked the file."""
     if method == "prior_only":
         return Path(bfm).resolve()
-    _tensors, meta = load_weights(policy_path(task, method, token), character)
-    cfg = saved_adapt_config(meta["config"])
+    cfg = saved_adapt_config(saved_metadata(policy_path(task, method, token))["config"])
     return resolve_saved_path(cfg.bfm).resolve() if needs_bfm(cfg.method) else None
 
 
@@ -82,17 +82,18 @@ class TokenSwitch:
     def run(self) -> dict:
         stages = self._stage_list()
         envs = [self._env(task) for task, _, _ in stages]
-        bfms = [policy_bfm(task, method, token, self.bfm, env.character) for (task, method, token), env in zip(stages, envs, strict=True)]
+        # every checkpoint is loaded and checked (file, character, task, BFM) before any rollout
+        policies = [load_policy(task, method, token, self.bfm, env) for (task, method, token), env in zip(stages, envs, strict=True)]
+        bfms = [policy_bfm(task, method, token, self.bfm) for task, method, token in stages]
         if len({b for b in bfms if b is not None}) > 1:
             named = ", ".join(f"{task} {method}: {repo_relative(b) if b else 'none'}" for (task, method, _), b in zip(stages, bfms, strict=True))
             raise ValueError(f"the stages run on different BFMs ({named}); a switch needs tokens trained on one BFM "
                              f"(pass --tokens trained with the same --bfm, or --bfm for prior_only)")
         running = torch.ones(self.episodes, dtype=torch.bool)
         report_stages, frames = [], []
-        for k, ((task, method, token), env) in enumerate(zip(stages, envs, strict=True)):
+        for k, ((task, method, _), env, (actor, samples)) in enumerate(zip(stages, envs, policies, strict=True)):
             if k > 0:
                 env.start_from(torch.arange(self.episodes), *envs[k - 1].character_state())
-            actor, samples = load_policy(task, method, token, self.bfm, env)
             at_start = running.float().mean().item()
             observe, renderer = self._film(env, frames)
             run_first_episodes(env, actor, self.stage_steps, observe, running=running)
