@@ -14,9 +14,11 @@ pack)
   mkdir -p .git/info && touch .git/info/exclude
   for p in /.whl/ /.clips/; do grep -qxF "$p" .git/info/exclude || echo "$p" >> .git/info/exclude; done
   # the packages that machine lacks, at the versions installed in .venv (scripts/setup.sh); torch,
-  # numpy, rich, safetensors, imageio, tensorboard, onnx are already there
-  pins=$(.venv/bin/python -m pip freeze | grep -i -E '^(mujoco|mujoco[-_]core|glfw|pyopengl|tyro|docstring[-_]parser|typeguard|rsl[-_]rl[-_]lib|tensordict|pyvers|gymnasium|farama[-_]notifications)==')
-  [ "$(echo "$pins" | wc -l)" = 12 ] || { echo "expected 12 packages in .venv, found: $pins"; exit 1; }
+  # numpy, rich, safetensors, imageio, tensorboard, onnx are already there. MuJoCo Warp's small
+  # packages come too; warp-lang itself (a 149 MB wheel) does not fit one call's 64 MiB, so the
+  # warp backend runs there only if the machine has warp-lang (docs/benchmarks.md, "Physics backends")
+  pins=$(.venv/bin/python -m pip freeze | grep -i -E '^(mujoco|mujoco[-_]core|glfw|pyopengl|tyro|docstring[-_]parser|typeguard|rsl[-_]rl[-_]lib|tensordict|pyvers|gymnasium|farama[-_]notifications|mujoco[-_]warp|absl[-_]py|etils|fsspec|zipp)==')
+  [ "$(echo "$pins" | wc -l)" = 17 ] || { echo "expected 17 packages in .venv, found: $pins"; exit 1; }
   # shellcheck disable=SC2086
   .venv/bin/python -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
     --platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 --platform manylinux_2_17_x86_64 -d .whl $pins

@@ -224,3 +224,19 @@ def test_direction_success_judges_the_windowed_root_velocity(lib):
     per_step = _env("direction", lib, speed_window_steps=1)
     per_step.step(torch.zeros(4, per_step.num_actions))
     assert torch.allclose(per_step.root_velocity_window(), per_step.root_velocity())
+
+
+@pytest.mark.warp
+@pytest.mark.parametrize("name", ["direction", "strike"])
+def test_a_task_runs_unchanged_on_mujoco_warp(lib, name):
+    """The same task, seed and actions on both physics backends (strike: its box scene and its
+    box contact sensors): observations and rewards agree over 8 control steps."""
+    pytest.importorskip("mujoco_warp", reason="the warp extra is not installed")
+    envs = [_env(name, lib, n=2, sim_backend=b, warp_device="cpu") for b in ("mujoco", "warp")]
+    actions = torch.linspace(-0.2, 0.2, envs[0].num_actions).expand(2, -1)
+    for _ in range(8):
+        (obs_m, rew_m, done_m, _), (obs_w, rew_w, done_w, _) = (env.step(actions) for env in envs)
+        torch.testing.assert_close(obs_w["policy"], obs_m["policy"], atol=2e-3, rtol=0)
+        torch.testing.assert_close(obs_w["task"], obs_m["task"], atol=2e-3, rtol=0)
+        torch.testing.assert_close(rew_w, rew_m, atol=2e-3, rtol=0)
+        assert torch.equal(done_w, done_m)

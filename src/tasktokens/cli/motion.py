@@ -118,9 +118,9 @@ class PlayMotion:
                 sim.reset(one, ref.qpos[i : i + 1].double(), ref.qvel[i : i + 1].double())
             else:
                 sim.step(sim.clamp_targets(char.pd_targets_from_qpos(ref.qpos[i : i + 1].double())))
-            writer.add_data(sim.batch.get_data(0))
+            writer.add_data(sim.data_of(0))
             if recorder is not None:
-                recorder.add_data(sim.batch.get_data(0))
+                recorder.add_data(sim.data_of(0))
         if recorder is not None:
             recorder.save(self.record)
         path = writer.close()

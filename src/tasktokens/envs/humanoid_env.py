@@ -13,7 +13,7 @@ import torch
 
 from tasktokens.character import Character
 from tasktokens.envs.observations import compute_proprioception, fall_detected, proprioception_size
-from tasktokens.sim.batch_sim import BatchSim, SimConfig
+from tasktokens.sim.common import SimConfig, make_sim
 
 Tensor = torch.Tensor
 
@@ -24,7 +24,7 @@ class HumanoidEnv:
     def __init__(self, character: Character, sim_cfg: SimConfig, model=None):
         """model: a scene built on the character's MJCF (character/scene.py), or None for the character alone."""
         self.character = character
-        self.sim = BatchSim(character, sim_cfg, model)
+        self.sim = make_sim(character, sim_cfg, model)
         self.num_envs = sim_cfg.num_envs
         self.num_actions = character.num_dof
         self.num_proprio = proprioception_size(character.num_bodies)

@@ -126,7 +126,7 @@ class TokenSwitch:
 
         def observe(running: torch.Tensor) -> None:
             if running[0]:
-                writer.add_data(env.sim.batch.get_data(0))
+                writer.add_data(env.sim.data_of(0))
 
         return observe, writer.renderer
 

@@ -23,7 +23,6 @@ from tasktokens.eval.report import write_json
 from tasktokens.models.baselines import load_saved_state
 from tasktokens.models.task_tokens import TaskTokenActor, trainable_parameters
 from tasktokens.motion.motion_lib import MotionLib, default_motion_paths
-from tasktokens.sim.batch_sim import BatchSim
 from tasktokens.tasks import get_task
 from tasktokens.tasks.base import TaskEnvConfig
 from tasktokens.train.adapt import build_actor, needs_bfm, run_name, saved_adapt_config, split_method
@@ -160,7 +159,7 @@ class TaskEval:
 
         def observe(running: torch.Tensor) -> None:
             if recorder is not None and running[0]:
-                recorder.add_data(env.sim.batch.get_data(0), env.markers())
+                recorder.add_data(env.sim.data_of(0), env.markers())
             if self.naturalness:
                 poses.append((env.sim.body_pos.float().clone(), env.sim.body_quat.float().clone()))
                 alive.append(running.clone())
@@ -181,8 +180,8 @@ class TaskEval:
 
 
 OOD_KINDS = ("gravity", "friction", "mass")
-OOD_SETTERS = {"gravity": BatchSim.set_gravity_scale, "friction": BatchSim.set_friction_scale, "mass": BatchSim.set_mass_scale}
-"""The simulator's per-environment scale setter of each swept quantity."""
+OOD_SETTERS = {"gravity": "set_gravity_scale", "friction": "set_friction_scale", "mass": "set_mass_scale"}
+"""The simulator's per-environment scale setter (sim/common.py) of each swept quantity."""
 
 
 @dataclass
@@ -216,7 +215,7 @@ class TaskSweep:
         env = spec.env_cls(spec.config_cls(env=TaskEnvConfig(num_envs=n, episode_steps=self.episode_steps, seed=self.seed)))
         actor, samples = load_policy(self.task, self.method, self.token, self.bfm, env)
         # set after the reset, which only places the bodies: the physics changes from the first step
-        OOD_SETTERS[self.kind](env.sim, torch.tensor(self.values, dtype=torch.float64).repeat_interleave(self.episodes))
+        getattr(env.sim, OOD_SETTERS[self.kind])(torch.tensor(self.values, dtype=torch.float64).repeat_interleave(self.episodes))
         length = run_first_episodes(env, actor, self.episode_steps).float()
         group = torch.arange(n) // self.episodes
         rates = {str(v): env.segments.rate_of(group == i) for i, v in enumerate(self.values)}

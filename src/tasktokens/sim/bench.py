@@ -13,7 +13,7 @@ import torch
 
 from tasktokens.character import Character
 from tasktokens.envs.humanoid_env import HumanoidEnv
-from tasktokens.sim.batch_sim import SimConfig
+from tasktokens.sim.common import SimConfig
 
 
 @dataclass
@@ -29,7 +29,7 @@ class SimBenchResult:
     substeps: int
 
 
-def _bench_env(env: HumanoidEnv, seconds: float, rng: torch.Generator) -> float:
+def bench_env(env: HumanoidEnv, seconds: float, rng: torch.Generator) -> float:
     n = env.num_envs
     env.reset_envs(torch.arange(n))
     steps, start = 0, time.perf_counter()
@@ -76,8 +76,8 @@ def bench_sim(character: Character, seconds: float, num_envs: int = 512, num_thr
     torch_threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        _bench_env(env, min(1.0, seconds), rng)  # warm-up
-        env_rate = _bench_env(env, seconds, rng)
+        bench_env(env, min(1.0, seconds), rng)  # warm-up
+        env_rate = bench_env(env, seconds, rng)
     finally:
         torch.set_num_threads(torch_threads)
     raw_rate = _bench_raw(env, cfg, seconds)

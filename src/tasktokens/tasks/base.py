@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import torch
 from tensordict import TensorDict
@@ -21,7 +22,7 @@ from tasktokens.envs.humanoid_env import HumanoidEnv
 from tasktokens.motion.clip import find_clip_files
 from tasktokens.motion.labels import is_locomotion
 from tasktokens.motion.motion_lib import MotionLib, default_motion_paths
-from tasktokens.sim.batch_sim import SimConfig
+from tasktokens.sim.common import SimConfig
 from tasktokens.tasks.rewards import SegmentSuccess, VelocityWindow
 
 Tensor = torch.Tensor
@@ -41,6 +42,10 @@ class TaskEnvConfig:
     """Parallel environments."""
     num_threads: int = 2
     """MuJoCo threads."""
+    sim_backend: Literal["mujoco", "warp"] = "mujoco"
+    """Physics engine (SimConfig.backend): mujoco.batch on CPU threads, or MuJoCo Warp (a GPU)."""
+    warp_device: str = ""
+    """Warp device of the "warp" backend ("": Warp's default, the first GPU if any)."""
     episode_steps: int = 300
     """Steps per episode (paper: 1000 in training, 300 in evaluation; 300 here for both)."""
     init_motions: tuple[Path, ...] = ()
@@ -72,7 +77,7 @@ class TaskEnv:
         self.cfg = cfg
         self.character = get_character(cfg.character)
         self.lib = motion_lib or self._locomotion_lib(cfg)
-        self.env = HumanoidEnv(self.character, SimConfig(num_envs=cfg.num_envs, num_threads=cfg.num_threads), self.scene_model())
+        self.env = HumanoidEnv(self.character, SimConfig(num_envs=cfg.num_envs, num_threads=cfg.num_threads, backend=cfg.sim_backend, warp_device=cfg.warp_device), self.scene_model())
         self.nq_character = self.character._model.nq
         self.nv_character = self.character._model.nv
         self.sim = self.env.sim

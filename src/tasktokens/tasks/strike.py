@@ -85,7 +85,7 @@ class StrikeEnv(TaskEnv):
         self._forbidden_cols = torch.tensor(
             [int(self.sim.model.sensor_adr[self.sim.model.sensor(f"{b}_box").id]) for b in self.character.body_names if b not in allowed]
         )
-        self._sensors = self.sim._contact
+        self._sensors = self.sim.sensordata
 
     def scene_model(self):
         sensors = "".join(

@@ -21,7 +21,7 @@ from tasktokens.envs.humanoid_env import HumanoidEnv
 from tasktokens.envs.observations import fall_detected
 from tasktokens.motion.labels import is_locomotion
 from tasktokens.motion.motion_lib import MotionLib, MotionState, default_motion_paths
-from tasktokens.sim.batch_sim import SimConfig
+from tasktokens.sim.common import SimConfig
 from tasktokens.tasks import register_task
 
 Tensor = torch.Tensor

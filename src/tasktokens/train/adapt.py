@@ -92,6 +92,11 @@ class AdaptConfig:
     torch_threads: int = 2
     sim_threads: int = 2
     """MuJoCo threads stepping the environments (0: every CPU)."""
+    sim_backend: Literal["mujoco", "warp"] = "mujoco"
+    """Physics engine: mujoco.batch on CPU threads, or MuJoCo Warp on warp_device (a GPU; needs
+    the `warp` extra; docs/benchmarks.md has its speed)."""
+    warp_device: str = ""
+    """Warp device of the "warp" backend, e.g. "cuda:0" ("": the first GPU if any)."""
     device: str = "cpu"
     """Torch device of the policy, the critic and PPO's storage and updates, e.g. "cuda" on a GPU
     machine; the simulation and the task observations stay on the CPU. Checkpoints are saved on
@@ -244,7 +249,8 @@ def build_adapt_runner(cfg: AdaptConfig) -> TokenRunner:
         raise CheckpointError(f"{cfg.bfm}: no BFM checkpoint; distil one with `tasktokens pretrain bfm` or pass --bfm PATH")
     check_resumed_bfm(cfg, bfm_path)
     env = spec.env_cls(spec.config_cls(env=TaskEnvConfig(num_envs=cfg.num_envs, num_threads=cfg.sim_threads, seed=cfg.seed, init_motions=cfg.init_motions,
-                                                         episode_steps=cfg.episode_steps)))
+                                                         episode_steps=cfg.episode_steps, sim_backend=cfg.sim_backend,
+                                                         warp_device=cfg.warp_device)))
     bfm = load_bfm(bfm_path, env.character)[0] if needs_bfm(cfg.method) else None
     actor = build_actor(cfg, env, bfm)
     obs = env.get_observations()

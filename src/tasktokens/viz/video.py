@@ -87,7 +87,7 @@ def record_rollout(env, policy, path: Path | None, max_steps: int, record: Path 
     obs = env.get_observations()
     with torch.inference_mode():
         for _ in range(max_steps):
-            data = env.sim.batch.get_data(0)
+            data = env.sim.data_of(0)
             if writer is not None:
                 writer.add_data(data)
             if recorder is not None:

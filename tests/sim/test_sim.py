@@ -1,31 +1,50 @@
-"""BatchSim: resets, PD control, per-environment physics parameters, contacts, failures."""
+"""The simulators (mujoco.batch and MuJoCo Warp behind one interface): resets, PD control,
+per-environment physics parameters, contacts, failures; and the two backends agreeing."""
 
 from __future__ import annotations
 
 import math
+import sys
 
 import mujoco
+import numpy as np
 import pytest
 import torch
 
 from tasktokens import rotations as rot
-from tasktokens.sim.batch_sim import BatchSim, SimConfig
+from tasktokens.sim.common import SimBase, SimConfig
+from tasktokens.sim.common import make_sim as make_backend
 
 SECOND = 30  # control steps per second at the default 120 Hz / 4 substeps
 
 
-def make_sim(character, n: int, model: mujoco.MjModel | None = None) -> BatchSim:
-    return BatchSim(character, SimConfig(num_envs=n, num_threads=1), model=model)
+BACKENDS = ["mujoco", pytest.param("warp", marks=pytest.mark.warp)]
 
 
-def standing(sim: BatchSim, n: int, height: float = 0.9) -> torch.Tensor:
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    if request.param == "warp":
+        pytest.importorskip("mujoco_warp", reason="the warp extra is not installed")
+    return request.param
+
+
+def make_sim(character, n: int, model: mujoco.MjModel | None = None, backend: str = "mujoco") -> SimBase:
+    return make_backend(character, SimConfig(num_envs=n, num_threads=1, backend=backend, warp_device="cpu"), model)
+
+
+def stored(backend: str, x: torch.Tensor) -> torch.Tensor:
+    """x as the backend stores it: MuJoCo Warp computes in float32."""
+    return x.float().double() if backend == "warp" else x
+
+
+def standing(sim: SimBase, n: int, height: float = 0.9) -> torch.Tensor:
     """(n, nq) straight-legged standing pose, pelvis at the given height (0.9: feet on the floor)."""
     q = torch.as_tensor(sim.model.qpos0).clone()
     q[2] = height
     return q.expand(n, -1).clone()
 
 
-def lying(sim: BatchSim, n: int) -> torch.Tensor:
+def lying(sim: SimBase, n: int) -> torch.Tensor:
     """(n, nq) lying on the back: standing pose pitched -90 degrees about y, pelvis low."""
     q = standing(sim, n, 0.12)
     q[:, 3:7] = rot.quat_from_axis_angle(
@@ -34,29 +53,29 @@ def lying(sim: BatchSim, n: int) -> torch.Tensor:
     return q
 
 
-def zeros_qvel(sim: BatchSim, n: int) -> torch.Tensor:
+def zeros_qvel(sim: SimBase, n: int) -> torch.Tensor:
     return torch.zeros(n, sim.model.nv, dtype=torch.float64)
 
 
-def hold(sim: BatchSim, qpos: torch.Tensor, steps: int) -> None:
+def hold(sim: SimBase, qpos: torch.Tensor, steps: int) -> None:
     targets = sim.character.pd_targets_from_qpos(qpos)
     for _ in range(steps):
         sim.step(targets)
 
 
-def test_config_and_rates(character):
-    sim = make_sim(character, 2)
+def test_config_and_rates(character, backend):
+    sim = make_sim(character, 2, backend=backend)
     assert sim.control_dt == pytest.approx(1 / 30)
     assert sim.model.opt.timestep == pytest.approx(1 / 120)
     assert sim.qpos.shape == (2, 43) and sim.qvel.shape == (2, 34) and sim.ctrl.shape == (2, 28)
     assert sim.body_pos.shape == (2, 15, 3) and sim.body_quat.shape == (2, 15, 4)
     with pytest.raises(ValueError):
-        BatchSim(character, SimConfig(num_envs=0))
+        make_sim(character, 0, backend=backend)
 
 
-def test_reset_sets_selected_envs_and_leaves_the_others(character):
+def test_reset_sets_selected_envs_and_leaves_the_others(character, backend):
     n = 4
-    sim = make_sim(character, n)
+    sim = make_sim(character, n, backend=backend)
     sim.reset(torch.arange(n), standing(sim, n), zeros_qvel(sim, n))
     g = torch.Generator().manual_seed(0)
     for _ in range(5):  # different states everywhere
@@ -68,18 +87,18 @@ def test_reset_sets_selected_envs_and_leaves_the_others(character):
     new_q[1, 0:2] = torch.tensor([2.0, -1.0])
     new_v = torch.randn(2, sim.model.nv, generator=g, dtype=torch.float64)
     sim.reset(ids, new_q, new_v)
-    assert torch.equal(sim.qpos[ids], new_q) and torch.equal(sim.qvel[ids], new_v)
+    assert torch.equal(sim.qpos[ids], stored(backend, new_q)) and torch.equal(sim.qvel[ids], stored(backend, new_v))
     keep = torch.tensor([0, 2])
     assert torch.equal(sim.qpos[keep], before_q[keep]) and torch.equal(sim.qvel[keep], before_v[keep])
     assert torch.equal(sim.body_pos[keep], before_pos[keep])
     # kinematics of the reset envs are current
-    torch.testing.assert_close(sim.body_pos[ids, 0], new_q[:, :3])
+    torch.testing.assert_close(sim.body_pos[ids, 0], new_q[:, :3], atol=1e-6, rtol=0)
     sim.reset(torch.zeros(0, dtype=torch.long), new_q[:0], new_v[:0])  # no-op
 
 
-def test_pd_targets_hold_a_standing_pose_for_one_second(character):
+def test_pd_targets_hold_a_standing_pose_for_one_second(character, backend):
     n = 2
-    sim = make_sim(character, n)
+    sim = make_sim(character, n, backend=backend)
     q = standing(sim, n)
     sim.reset(torch.arange(n), q, zeros_qvel(sim, n))
     hold(sim, q, SECOND)
@@ -90,9 +109,9 @@ def test_pd_targets_hold_a_standing_pose_for_one_second(character):
     assert not sim.failed.any()
 
 
-def test_gravity_scale(character):
+def test_gravity_scale(character, backend):
     n = 3
-    sim = make_sim(character, n)
+    sim = make_sim(character, n, backend=backend)
     sim.set_gravity_scale(torch.tensor([0.0, 1.0, 0.25], dtype=torch.float64))
     q = standing(sim, n, 2.0)  # in the air: feet 1.1 m above the floor
     sim.reset(torch.arange(n), q, zeros_qvel(sim, n))
@@ -105,9 +124,9 @@ def test_gravity_scale(character):
     assert float(drop[2]) == pytest.approx(0.25 * 0.5 * 9.81 * t**2, rel=0.03)
 
 
-def test_friction_scale_changes_sliding_distance(character):
+def test_friction_scale_changes_sliding_distance(character, backend):
     n = 2
-    sim = make_sim(character, n)
+    sim = make_sim(character, n, backend=backend)
     sim.set_friction_scale(torch.tensor([0.3, 2.0], dtype=torch.float64))
     q = lying(sim, n)
     sim.reset(torch.arange(n), q, zeros_qvel(sim, n))
@@ -122,28 +141,28 @@ def test_friction_scale_changes_sliding_distance(character):
     assert 1.0 < float(slide[0]) < 2.0
     assert 0.1 < float(slide[1]) < 0.4
     # the model of each environment carries its friction
-    assert sim.batch.get_model(0).geom_friction[0, 0] == pytest.approx(0.3)
-    assert sim.batch.get_model(1).geom_friction[0, 0] == pytest.approx(2.0)
+    assert sim.model_of(0).geom_friction[0, 0] == pytest.approx(0.3)
+    assert sim.model_of(1).geom_friction[0, 0] == pytest.approx(2.0)
 
 
-def test_mass_scale_changes_the_weight_on_the_floor(character):
+def test_mass_scale_changes_the_weight_on_the_floor(character, backend):
     n = 3
     scales = [0.5, 1.0, 2.0]
-    sim = make_sim(character, n)
+    sim = make_sim(character, n, backend=backend)
     sim.set_mass_scale(torch.tensor(scales, dtype=torch.float64))
     q = standing(sim, n)
     sim.reset(torch.arange(n), q, zeros_qvel(sim, n))
     hold(sim, q, SECOND)
     for i, s in enumerate(scales):
-        assert sim.batch.get_model(i).body_mass.sum() == pytest.approx(45.0 * s)
+        assert sim.model_of(i).body_mass.sum() == pytest.approx(45.0 * s)
         # standing still, the floor carries the weight: vertical constraint force on the root
-        support = sim.batch.get_data(i).qfrc_constraint[2]
+        support = sim.data_of(i).qfrc_constraint[2]
         assert support == pytest.approx(45.0 * s * 9.81, rel=0.02)
 
 
-def test_ground_contacts_standing_and_lying(character):
+def test_ground_contacts_standing_and_lying(character, backend):
     n = 2
-    sim = make_sim(character, n)
+    sim = make_sim(character, n, backend=backend)
     q = torch.cat([standing(sim, 1), lying(sim, 1)])
     sim.reset(torch.arange(n), q, zeros_qvel(sim, n))
     hold(sim, q, 15)
@@ -155,9 +174,9 @@ def test_ground_contacts_standing_and_lying(character):
     assert "pelvis" in lying_contacts and "torso" in lying_contacts
 
 
-def test_failures_are_flagged_and_reset_clears_them(character):
+def test_failures_are_flagged_and_reset_clears_them(character, backend):
     n = 3
-    sim = make_sim(character, n)
+    sim = make_sim(character, n, backend=backend)
     q = standing(sim, n)
     sim.reset(torch.arange(n), q, zeros_qvel(sim, n))
     targets = character.pd_targets_from_qpos(q)
@@ -210,10 +229,10 @@ def test_pd_targets_and_ball_target_clamp(character):
     assert torch.equal(sim.clamp_targets(raw), raw)
 
 
-def test_random_actions_stay_stable(character):
+def test_random_actions_stay_stable(character, backend):
     """Random actions in [-1, 1] (ball targets up to the clamp) for 2 s: no failures."""
-    n = 16
-    sim = make_sim(character, n)
+    n = 16 if backend == "mujoco" else 4  # Warp's CPU backend is slow
+    sim = make_sim(character, n, backend=backend)
     q = standing(sim, n)
     sim.reset(torch.arange(n), q, zeros_qvel(sim, n))
     g = torch.Generator().manual_seed(0)
@@ -221,3 +240,43 @@ def test_random_actions_stay_stable(character):
         sim.step(sim.pd_targets(torch.rand(n, 28, generator=g, dtype=torch.float64) * 2 - 1))
     assert not sim.failed.any()
     assert torch.isfinite(sim.qpos).all() and torch.isfinite(sim.qvel).all()
+
+
+@pytest.mark.warp
+def test_warp_follows_mujoco_batch_from_a_walking_state(character, walk_file):
+    """The same walking reference states and PD targets on both backends: after 10 control steps
+    (1/3 s) joint positions agree to 1e-4 rad or m, velocities to 1e-2 (float32 against float64:
+    the difference grows over time, as any two integrators' do), contacts exactly."""
+    pytest.importorskip("mujoco_warp", reason="the warp extra is not installed")
+    from tasktokens.motion.motion_lib import MotionLib
+
+    lib = MotionLib.from_paths([walk_file], character)
+    n = 3
+    ref = lib.state(torch.zeros(n, dtype=torch.long), torch.tensor([0.1, 0.4, 0.7]))
+    sims = [make_sim(character, n, backend=b) for b in ("mujoco", "warp")]
+    for sim in sims:
+        sim.reset(torch.arange(n), ref.qpos.double(), ref.qvel.double())
+    targets = character.pd_targets_from_qpos(ref.qpos.double())
+    mj, wp = sims
+    torch.testing.assert_close(wp.body_pos, mj.body_pos, atol=1e-6, rtol=0)
+    torch.testing.assert_close(wp.body_quat, mj.body_quat, atol=1e-6, rtol=0)
+    for _ in range(10):
+        for sim in sims:
+            sim.step(targets)
+    torch.testing.assert_close(wp.qpos, mj.qpos, atol=1e-4, rtol=0)
+    torch.testing.assert_close(wp.qvel, mj.qvel, atol=1e-2, rtol=0)
+    for a, b in zip(wp.body_velocities(), mj.body_velocities(), strict=True):
+        torch.testing.assert_close(a, b, atol=1e-2, rtol=0)
+    assert torch.equal(wp.ground_contacts(), mj.ground_contacts()) and wp.ground_contacts().any()
+    torch.testing.assert_close(wp.actuator_power(), mj.actuator_power(), rtol=0.02, atol=0.5)
+    assert not wp.failed.any()
+    # a copy of a world for rendering has that world's state
+    np.testing.assert_allclose(wp.data_of(2).qpos, wp.qpos[2].numpy())
+
+
+def test_unknown_backend_and_missing_warp_are_clear_errors(character, monkeypatch):
+    with pytest.raises(ValueError, match="'mujoco' or 'warp'"):
+        make_backend(character, SimConfig(num_envs=1, backend="bullet"))
+    monkeypatch.setitem(sys.modules, "mujoco_warp", None)  # as if not installed
+    with pytest.raises(ImportError, match=r"pip install -e '\.\[warp\]'"):
+        make_sim(character, 1, backend="warp")
