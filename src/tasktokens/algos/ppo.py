@@ -76,9 +76,11 @@ def build_ppo(obs: TensorDict, num_actions: int, num_envs: int, ppo: PPOConfig, 
     return make_ppo(actor, critic, obs, num_envs, num_actions, ppo)
 
 
-def make_ppo(actor: MLPModel, critic: MLPModel, obs: TensorDict, num_envs: int, num_actions: int, ppo: PPOConfig, device: str = "cpu") -> PPO:
+def make_ppo(actor: MLPModel, critic: MLPModel, obs: TensorDict, num_envs: int, num_actions: int, ppo: PPOConfig, device: str = "cpu",
+             multi_gpu_cfg: dict | None = None) -> PPO:
     """rsl_rl PPO (with its rollout storage) over given actor and critic models, moved to `device`
-    (the environments stay on the CPU; Runner.collect moves observations and actions across)."""
+    (the environments stay on the CPU; Runner.collect moves observations and actions across).
+    multi_gpu_cfg: rsl_rl's, under torchrun (train/distributed.py): gradients averaged over ranks."""
     actor, critic = actor.to(device), critic.to(device)
     storage = RolloutStorage("rl", num_envs, ppo.steps_per_env, obs.to(device), [num_actions], device)
     return PPO(
@@ -97,4 +99,5 @@ def make_ppo(actor: MLPModel, critic: MLPModel, obs: TensorDict, num_envs: int, 
         schedule=ppo.schedule,
         desired_kl=ppo.desired_kl,
         device=device,
+        multi_gpu_cfg=multi_gpu_cfg,
     )

@@ -23,6 +23,7 @@ from tasktokens.tasks import get_task
 from tasktokens.tasks.base import TaskEnvConfig
 from tasktokens.train.checkpoint import CONFIG, WEIGHTS, CheckpointError, from_jsonable, resolve_saved_path
 from tasktokens.train.distill import load_bfm
+from tasktokens.train.distributed import DistInfo, init_distributed
 from tasktokens.train.runner import Runner, RunnerConfig
 
 
@@ -116,13 +117,21 @@ class AdaptConfig:
         return self.out or Path("runs/tokens") / run_name(self.task, self.method, self.prior)
 
     def run(self) -> Runner:
+        """Train (under torchrun: data-parallel over the ranks, train/distributed.py), then
+        evaluate on rank 0."""
         torch.set_num_threads(self.torch_threads)
-        torch.manual_seed(self.seed)
-        runner = build_adapt_runner(self)
+        torch.manual_seed(self.seed)  # the same initial weights on every rank
+        info, device = init_distributed(self.device)
+        runner = build_adapt_runner(self, info, device)
         if self.resume:
             runner.resume()
+        if info.enabled:
+            runner.alg.broadcast_parameters()  # rank 0's weights everywhere, whatever was loaded
         runner.learn()
-        self.evaluate(self.run_folder() / WEIGHTS)
+        if info.enabled:
+            torch.distributed.destroy_process_group()
+        if info.is_main:
+            self.evaluate(self.run_folder() / WEIGHTS)
         return runner
 
     def evaluate(self, weights: Path) -> None:
@@ -242,13 +251,16 @@ def fine_tune_optimizer(actor: TaskTokenActor, critic, cfg: AdaptConfig) -> torc
     return torch.optim.Adam([{"params": bfm, "lr": cfg.fine_tune_bfm_lr}, {"params": rest, "lr": cfg.ppo.learning_rate}])
 
 
-def build_adapt_runner(cfg: AdaptConfig) -> TokenRunner:
+def build_adapt_runner(cfg: AdaptConfig, dist: DistInfo | None = None, device: str | None = None) -> TokenRunner:
+    """dist, device: this process's rank in a torchrun launch and its torch device (default: one
+    process on cfg.device); each rank's environments get seed cfg.seed + rank."""
+    dist, device = dist or DistInfo(), device or cfg.device
     spec = get_task(cfg.task)
     bfm_path = resolve_saved_path(cfg.bfm)
     if needs_bfm(cfg.method) and not bfm_path.exists():
         raise CheckpointError(f"{cfg.bfm}: no BFM checkpoint; distil one with `tasktokens pretrain bfm` or pass --bfm PATH")
     check_resumed_bfm(cfg, bfm_path)
-    env = spec.env_cls(spec.config_cls(env=TaskEnvConfig(num_envs=cfg.num_envs, num_threads=cfg.sim_threads, seed=cfg.seed, init_motions=cfg.init_motions,
+    env = spec.env_cls(spec.config_cls(env=TaskEnvConfig(num_envs=cfg.num_envs, num_threads=cfg.sim_threads, seed=cfg.seed + dist.rank, init_motions=cfg.init_motions,
                                                          episode_steps=cfg.episode_steps, sim_backend=cfg.sim_backend,
                                                          warp_device=cfg.warp_device)))
     bfm = load_bfm(bfm_path, env.character)[0] if needs_bfm(cfg.method) else None
@@ -256,8 +268,8 @@ def build_adapt_runner(cfg: AdaptConfig) -> TokenRunner:
     obs = env.get_observations()
     groups = {"actor": ["policy", "task"], "critic": ["policy", "task"]}
     critic = MLPModel(obs, groups, "critic", 1, hidden_dims=cfg.critic_hidden, obs_normalization=True)
-    alg = make_ppo(actor, critic, obs, env.num_envs, env.num_actions, cfg.ppo, cfg.device)
+    alg = make_ppo(actor, critic, obs, env.num_envs, env.num_actions, cfg.ppo, device, dist.multi_gpu_cfg())
     if cfg.method == "fine_tune":
         alg.optimizer = fine_tune_optimizer(actor, critic, cfg)
     run_cfg = RunnerConfig(max_samples=cfg.samples, seed=cfg.seed)
-    return TokenRunner(env, alg, run_cfg, cfg.run_folder(), cfg, env.character)
+    return TokenRunner(env, alg, run_cfg, cfg.run_folder(), cfg, env.character, dist)

@@ -25,6 +25,7 @@ from rsl_rl.algorithms import PPO
 from torch.utils.tensorboard import SummaryWriter
 
 from tasktokens.train.checkpoint import STATE_JSON, WEIGHTS, CheckpointError, load_state, load_weights, save_run
+from tasktokens.train.distributed import DistInfo, any_rank
 
 
 @dataclass
@@ -43,9 +44,11 @@ class TrainLoop:
     """The loop shared by PPO and distillation: iterations of collect() then update(), saving
     into `out`. Subclasses define the model tensors, the optimizer and the two phases."""
 
-    def __init__(self, env, cfg: RunnerConfig, out: Path, full_config, character):
+    def __init__(self, env, cfg: RunnerConfig, out: Path, full_config, character, dist: DistInfo | None = None):
         self.env, self.cfg, self.out = env, cfg, Path(out)
         self.full_config, self.character = full_config, character
+        self.dist = dist or DistInfo()
+        """Under torchrun (train/distributed.py): samples count every rank's, rank 0 alone logs and saves."""
         self.iteration, self.samples, self.wall_seconds = 0, 0, 0.0
         self.success_ema, self.return_ema = 0.0, 0.0
         self._stop = False
@@ -123,7 +126,7 @@ class TrainLoop:
         self.iteration, self.samples = state["iteration"], state["samples"]
         self.wall_seconds = state["wall_seconds"]
         self.success_ema, self.return_ema = state["success_ema"], state["return_ema"]
-        if hasattr(self.env, "load_state_dict"):
+        if hasattr(self.env, "load_state_dict") and self.dist.is_main:  # other ranks keep their own random streams
             self.env.load_state_dict(state["env"])
         self.load_extra_state(state.get("extra", {}))
 
@@ -152,8 +155,9 @@ class TrainLoop:
         self._stop = True
 
     def learn(self) -> None:
-        torch.manual_seed(self.cfg.seed + self.iteration)
-        writer = SummaryWriter(str(self.out / "tb"))
+        main = self.dist.is_main
+        torch.manual_seed(self.cfg.seed + self.iteration + 1_000_003 * self.dist.rank)  # each rank its own action noise
+        writer = SummaryWriter(str(self.out / "tb")) if main else None
         previous = signal.signal(signal.SIGTERM, self._on_sigterm)
         batch = self.batch_size
         last_save = time.time()
@@ -162,7 +166,7 @@ class TrainLoop:
                    TextColumn("success {task.fields[succ]:.2f}"), TimeElapsedColumn()]
         try:
             console = Console(stderr=False, width=None if sys.stdout.isatty() else 200)
-            with Progress(*columns, transient=False, console=console) as bar:
+            with Progress(*columns, transient=False, console=console, disable=not main) as bar:
                 task = bar.add_task("train", total=self.cfg.max_samples, completed=self.samples, it=self.iteration, sps=0.0, ret=0.0, succ=0.0)
                 while self.samples < self.cfg.max_samples and not self._stop:
                     t0 = time.time()
@@ -171,10 +175,14 @@ class TrainLoop:
                     losses = self.update()
                     t2 = time.time()
                     self.iteration += 1
-                    self.samples += batch
+                    self.samples += batch * self.dist.world_size
                     self.wall_seconds += t2 - t0
-                    sps = batch / (t2 - t0)
+                    sps = batch * self.dist.world_size / (t2 - t0)
                     bar.update(task, completed=self.samples, it=self.iteration, sps=sps, ret=self.return_ema, succ=self.success_ema)
+                    if self.dist.enabled:
+                        self._stop = any_rank(self._stop)  # a SIGTERM on any rank stops all at the same iteration
+                    if not main:
+                        continue
                     if not bar.console.is_terminal:  # background runs: one plain line per iteration
                         bar.console.print(
                             f"it {self.iteration} samples {self.samples} sps {sps:.0f} rollout {t1 - t0:.2f}s update {t2 - t1:.2f}s "
@@ -185,8 +193,9 @@ class TrainLoop:
                         self.save()
                         last_save = time.time()
         finally:
-            self.save()
-            writer.close()
+            if main:
+                self.save()
+                writer.close()
             signal.signal(signal.SIGTERM, previous)
 
     def _log(self, writer: SummaryWriter, logs: dict, losses: dict, sps: float, rollout_s: float, update_s: float) -> None:
@@ -206,8 +215,8 @@ class TrainLoop:
 class Runner(TrainLoop):
     """PPO (rsl_rl) on a VecEnv."""
 
-    def __init__(self, env, alg: PPO, cfg: RunnerConfig, out: Path, full_config, character):
-        super().__init__(env, cfg, out, full_config, character)
+    def __init__(self, env, alg: PPO, cfg: RunnerConfig, out: Path, full_config, character, dist: DistInfo | None = None):
+        super().__init__(env, cfg, out, full_config, character, dist)
         self.alg = alg
         self.optimizer = alg.optimizer
         self.batch_size = env.num_envs * alg.storage.num_transitions_per_env
@@ -253,8 +262,19 @@ class Runner(TrainLoop):
                 for k, v in extras.get("log", {}).items():
                     logs[k] = logs.get(k, 0.0) + float(v) / self.alg.storage.num_transitions_per_env
             self.alg.compute_returns(obs)
+        if self.dist.enabled:  # the running means over every rank's episodes
+            done_n, success_n, ret_sum, segments = _sum_over_ranks(done_n, success_n, ret_sum, segments)
         self._record_episodes(done_n, success_n, ret_sum, None if segments is None else (int(segments[0]), int(segments[1])))
         if segments is not None and done_n:
             logs["/upright"] = success_n / done_n
         logs["/episodes"] = done_n
         return logs
+
+
+def _sum_over_ranks(done_n: int, success_n: int, ret_sum: float, segments) -> tuple[int, int, float, tuple[int, int] | None]:
+    """Episode counts and returns summed over the ranks of a torchrun launch (segments: every rank
+    runs the same task, so all or none report them)."""
+    seg = (0, 0) if segments is None else (int(segments[0]), int(segments[1]))
+    t = torch.tensor([done_n, success_n, ret_sum, *seg], dtype=torch.float64)
+    torch.distributed.all_reduce(t)
+    return int(t[0]), int(t[1]), float(t[2]), None if segments is None else (int(t[3]), int(t[4]))
