@@ -16,6 +16,7 @@ from tasktokens.character import HUMANOID3D
 from tasktokens.train.checkpoint import WEIGHTS, load_weights
 from tasktokens.train.distributed import DistInfo, dist_info, init_distributed
 from tests.train.test_adapt import _adapt
+from tests.train.test_runner import _config as _tracker_config
 
 NORM_COUNT = "actor.mlp.encoder.norm.count"
 
@@ -54,6 +55,22 @@ def test_two_ranks_train_one_policy_on_both_ranks_data(tmp_path, tiny_bfm):
     assert single.iteration == 2 and single.samples == 32
     assert int(ranks[0][NORM_COUNT]) == 2 * int(single.tensors()[NORM_COUNT]) > 0
     assert not torch.equal(ranks[0]["actor.mlp.encoder.norm._mean"], single.tensors()["actor.mlp.encoder.norm._mean"])
+
+
+def _tracker_rank(rank: int, world: int, port: int, out, results) -> None:
+    os.environ.update(WORLD_SIZE=str(world), RANK=str(rank), LOCAL_RANK=str(rank), MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    runner = _tracker_config(out, 128).run()  # 2 ranks x 8 envs x 4 steps = 64 samples per iteration
+    save_file({k: v.contiguous() for k, v in runner.tensors().items()}, str(results / f"rank{rank}.safetensors"))
+
+
+def test_tracker_trains_data_parallel_too(tmp_path):
+    results = tmp_path / "results"
+    results.mkdir()
+    mp.spawn(_tracker_rank, args=(2, _free_port(), tmp_path / "run", results), nprocs=2, join=True)
+    ranks = [load_file(str(results / f"rank{r}.safetensors")) for r in (0, 1)]
+    assert all(torch.equal(ranks[0][k], ranks[1][k]) for k in ranks[0])
+    _, meta = load_weights(tmp_path / "run" / WEIGHTS, HUMANOID3D)
+    assert meta["samples"] == 128 and meta["iteration"] == 2
 
 
 def test_launch_is_read_from_torchrun_variables(monkeypatch):

@@ -70,10 +70,11 @@ def build_actor_critic(obs: TensorDict, num_actions: int, models: ActorCriticCon
     return actor, critic
 
 
-def build_ppo(obs: TensorDict, num_actions: int, num_envs: int, ppo: PPOConfig, models: ActorCriticConfig) -> PPO:
-    """rsl_rl PPO over the actor and critic of build_actor_critic."""
+def build_ppo(obs: TensorDict, num_actions: int, num_envs: int, ppo: PPOConfig, models: ActorCriticConfig,
+              multi_gpu_cfg: dict | None = None) -> PPO:
+    """rsl_rl PPO over the actor and critic of build_actor_critic (on the CPU)."""
     actor, critic = build_actor_critic(obs, num_actions, models)
-    return make_ppo(actor, critic, obs, num_envs, num_actions, ppo)
+    return make_ppo(actor, critic, obs, num_envs, num_actions, ppo, "cpu", multi_gpu_cfg)
 
 
 def make_ppo(actor: MLPModel, critic: MLPModel, obs: TensorDict, num_envs: int, num_actions: int, ppo: PPOConfig, device: str = "cpu",

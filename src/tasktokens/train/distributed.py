@@ -1,7 +1,7 @@
 """Data-parallel PPO over several processes (GPUs or machines) with torch.distributed.
 
-Launch any PPO training command under ``torchrun`` (e.g. ``torchrun --nproc-per-node 4 -m
-tasktokens.cli.main adapt --device cuda ...``): each process ("rank") steps its own environments
+Launch a PPO training command (``adapt``, ``pretrain tracker``) under ``torchrun`` (e.g.
+``torchrun --nproc-per-node 4 -m tasktokens.cli.main adapt --device cuda ...``): each process ("rank") steps its own environments
 with its own seed, rsl_rl's PPO averages the gradients of every mini-batch across the ranks
 (its ``multi_gpu_cfg``), rsl_rl's running normalisers pool their statistics over the ranks
 (``EmpiricalNormalization.update`` all-reduces whenever a process group exists; frozen ones, a

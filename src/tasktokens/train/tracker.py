@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import torch
 
 from tasktokens.algos.ppo import ActorCriticConfig, PPOConfig, build_ppo
 from tasktokens.tasks.tracking import TrackingConfig, TrackingEnv
+from tasktokens.train.distributed import init_distributed
 from tasktokens.train.runner import Runner, RunnerConfig
 
 
@@ -29,12 +30,18 @@ class TrackerTrainConfig:
     """Threads of torch (MuJoCo's are env.num_threads; they take turns)."""
 
     def run(self) -> Runner:
+        """Train; under torchrun data-parallel over the ranks (train/distributed.py), on the CPU."""
         torch.set_num_threads(self.torch_threads)
         torch.manual_seed(self.runner.seed)
-        env = TrackingEnv(self.env)
-        alg = build_ppo(env.get_observations(), env.num_actions, env.num_envs, self.ppo, self.models)
-        runner = Runner(env, alg, self.runner, self.out, self, env.character)
+        info, _ = init_distributed("cpu")
+        env = TrackingEnv(replace(self.env, seed=self.env.seed + info.rank))
+        alg = build_ppo(env.get_observations(), env.num_actions, env.num_envs, self.ppo, self.models, info.multi_gpu_cfg())
+        runner = Runner(env, alg, self.runner, self.out, self, env.character, info)
         if self.resume:
             runner.resume()
+        if info.enabled:
+            alg.broadcast_parameters()
         runner.learn()
+        if info.enabled:
+            torch.distributed.destroy_process_group()
         return runner
