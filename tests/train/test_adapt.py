@@ -246,3 +246,23 @@ def test_adapt_episode_steps_sets_the_training_episodes_and_is_saved(tmp_path, t
     runner.learn()
     _, meta = load_weights(tmp_path / WEIGHTS, HUMANOID3D)
     assert meta["config"]["episode_steps"] == 7
+
+
+def test_adapt_with_the_clip_gait_records_it_and_eval_uses_it(tmp_path, tiny_bfm):
+    """--prior-clips trains beside the clip gait (tasks/clip_prior.py), the saved config says so,
+    and a token saved before the setting existed loads without it."""
+    import dataclasses
+
+    from tasktokens.eval.task import TaskEval
+    from tasktokens.train.adapt import saved_adapt_config
+
+    cfg = dataclasses.replace(_adapt(tmp_path, tiny_bfm, "direction", prior=True), prior_clips=True)
+    cfg.run()
+    _, meta = load_weights(tmp_path / WEIGHTS, HUMANOID3D)
+    assert meta["config"]["prior_clips"] is True
+    legacy = {k: v for k, v in meta["config"].items() if k != "prior_clips"}
+    assert saved_adapt_config(legacy).prior_clips is False
+    report = TaskEval(task="direction", method="task_tokens_prior", token=tmp_path / WEIGHTS, episodes=2, episode_steps=20).run()
+    assert report["samples_trained"] == 32
+    prior_only = TaskEval(task="direction", method="prior_only", bfm=tiny_bfm, episodes=2, episode_steps=20, prior_clips=True).run()
+    assert prior_only["prior_clips"] is True and prior_only["trainable_params"] == 0

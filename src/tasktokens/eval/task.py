@@ -51,11 +51,12 @@ def policy_path(task: str, method: Method, token: Path | None) -> Path:
     return path
 
 
-def load_policy(task: str, method: Method, token: Path | None, bfm_path: Path, env) -> tuple[torch.nn.Module, int]:
-    """The policy of a method on an environment, and the samples it was trained for."""
+def load_policy(task: str, method: Method, token: Path | None, bfm_path: Path, env, prior_clips: bool = False) -> tuple[torch.nn.Module, int]:
+    """The policy of a method on an environment, and the samples it was trained for; prior_clips:
+    prior_only with the clip gait (trained policies use the prior they were trained beside)."""
     if method == "prior_only":
         bfm, _ = load_bfm(bfm_path, env.character)
-        prior_fn = env.prior_fn(bfm.cfg.near_steps, len(env.character.conditionable_bodies) + 1, bfm.cfg.skill_names)
+        prior_fn = env.prior_fn(bfm.cfg.near_steps, len(env.character.conditionable_bodies) + 1, bfm.cfg.skill_names, prior_clips)
         return TaskTokenActor(env.get_observations(), bfm, None, prior_fn).eval(), 0
     trained, prior = split_method(method)
     path = policy_path(task, method, token)
@@ -146,6 +147,9 @@ class TaskEval:
     init_motions: tuple[Path, ...] = ()
     """Clips whose reference states start the episodes (default: the task's, the MIT locomotion
     clips); the report lists them when given."""
+    prior_clips: bool = False
+    """prior_only: with the clip gait (tasks/clip_prior.py; direction, steering). Trained policies
+    use the prior they were trained beside."""
 
     def run(self) -> dict:
         spec = get_task(self.task)
@@ -153,7 +157,7 @@ class TaskEval:
                                 friction_scale=self.friction_scale, mass_scale=self.mass_scale, speed_window_steps=self.speed_window_steps,
                                 init_motions=self.init_motions)
         env = spec.env_cls(spec.config_cls(env=env_cfg))
-        actor, samples = load_policy(self.task, self.method, self.token, self.bfm, env)
+        actor, samples = load_policy(self.task, self.method, self.token, self.bfm, env, self.prior_clips)
         recorder = RecordingWriter(env.sim.model, 1.0 / env.dt, f"{self.task} {self.method}") if self.record else None
         poses, alive = [], []
 
@@ -170,6 +174,8 @@ class TaskEval:
         extra = {"naturalness": naturalness_of(poses, alive, env.character)} if self.naturalness else {}
         if self.init_motions:
             extra["init_motions"] = [str(p) for p in self.init_motions]
+        if self.prior_clips:
+            extra["prior_clips"] = True
         report = {"task": self.task, "method": self.method, "success_rate": env.segments.rate, "episodes": self.episodes,
                   "trainable_params": trainable_parameters(actor), "samples_trained": samples, "mean_episode_steps": length.float().mean().item(),
                   "speed_window_steps": env.cfg.speed_window_steps,

@@ -152,12 +152,25 @@ class TaskEnv:
         """(N,) bool: task-specific ends of an episode counted as failures (besides falls)."""
         return torch.zeros(self.num_envs, dtype=torch.bool)
 
-    def prior_fn(self, near_steps: tuple[int, ...], num_entities: int, skill_names: tuple[str, ...] = ()):
+    def prior_fn(self, near_steps: tuple[int, ...], num_entities: int, skill_names: tuple[str, ...] = (), clip_gait: bool = False):
         """Hand-written goals of this task for a BFM whose near goal frames are near_steps control
         steps ahead (BFMConfig.near_steps): a function (proprio, task obs) -> Goals (tasks/priors.py),
         or an error if the task has none. skill_names (BFMConfig.skill_names; empty: none) lets the
-        prior show the BFM's skill token."""
+        prior show the BFM's skill token; clip_gait gives fast commands full-body goals from the jog
+        clip (tasks/clip_prior.py; direction and steering)."""
         raise NotImplementedError(f"{type(self).__name__} has no hand-written prior; run it without --prior")
+
+    def check_no_clip_gait(self, clip_gait: bool) -> None:
+        """For the priors that have no clip gait."""
+        if clip_gait:
+            raise ValueError(f"{type(self).__name__}: its prior has no clip gait; --prior-clips is for direction and steering")
+
+    def clip_gait(self, near_steps: tuple[int, ...]):
+        """The jog clip's gait for this environment's goal frames (tasks/clip_prior.py)."""
+        from tasktokens.tasks.clip_prior import ClipGait
+        from tasktokens.tasks.priors import goal_times
+
+        return ClipGait.from_data(self.character, goal_times(near_steps, self.dt), self.dt)
 
     # --- state helpers -----------------------------------------------------------------------
     @property

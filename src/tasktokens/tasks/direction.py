@@ -95,6 +95,7 @@ class DirectionEnv(TaskEnv):
         root, d = self.root_pos[0], self.target_dir[0] * (0.5 + 0.5 * float(self.target_speed[0]))
         return {"direction": ("arrow", [0.95, 0.75, 0.1, 1.0], [float(root[0]), float(root[1]), 0.0, float(d[0]), float(d[1]), 0.0])}
 
-    def prior_fn(self, near_steps: tuple[int, ...], num_entities: int, skill_names: tuple[str, ...] = ()):
-        """Hand-written goals: velocity, heading along it, pelvis upright, gait skill (tasks/priors.py)."""
-        return direction_prior(near_steps, num_entities, self.dt, skill_names)
+    def prior_fn(self, near_steps: tuple[int, ...], num_entities: int, skill_names: tuple[str, ...] = (), clip_gait: bool = False):
+        """Hand-written goals: velocity, heading along it, pelvis upright, gait skill (tasks/priors.py);
+        with clip_gait, the jog clip's full-body goals for fast commands (tasks/clip_prior.py)."""
+        return direction_prior(near_steps, num_entities, self.dt, skill_names, self.clip_gait(near_steps) if clip_gait else None)

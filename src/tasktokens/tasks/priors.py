@@ -7,10 +7,15 @@ policy sees. Goal layout: envs/goals.py (the root pseudo-body is the last entity
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 
 from tasktokens.envs.goals import GOAL_FEATURES, TRANS
 from tasktokens.models.bfm import Goals
+
+if TYPE_CHECKING:
+    from tasktokens.tasks.clip_prior import ClipGait
 
 Tensor = torch.Tensor
 PELVIS_HEIGHT = 0.85
@@ -88,34 +93,45 @@ def gait_skill(speed: Tensor, skill_names: tuple[str, ...]) -> Tensor | None:
     return skill
 
 
-def direction_prior(near_steps: tuple[int, ...], num_entities: int, dt: float, skill_names: tuple[str, ...] = ()):
+def direction_prior(near_steps: tuple[int, ...], num_entities: int, dt: float, skill_names: tuple[str, ...] = (),
+                    clip_gait: ClipGait | None = None):
     """direction: in every goal frame, the commanded speed along a heading that turns toward the
     commanded direction at TURN_RATE; pelvis upright; the gait's skill token (GAIT_SKILLS) when
-    skill_names (BFMConfig.skill_names) is given."""
+    skill_names (BFMConfig.skill_names) is given. With clip_gait (tasks/clip_prior.py), commands
+    of GAIT_MIN_SPEED and more get the jog clip's full-body goals instead of the root goals."""
     times_cpu = goal_times(near_steps, dt)
 
     def prior(proprio: Tensor, task: Tensor) -> Goals:
         d, speed, times = task[:, :2], task[:, 2], times_cpu.to(task.device)
         heading, velocity = walk_toward(d, speed, times)
-        return Goals(root_frames(velocity, heading, num_entities), times.expand(task.shape[0], -1), gait_skill(speed, skill_names))
+        frames = root_frames(velocity, heading, num_entities)
+        if clip_gait is not None:
+            fast = (speed >= clip_gait.min_speed)[:, None, None, None]
+            frames = torch.where(fast, clip_gait.goal_frames(proprio, d, speed), frames)
+        return Goals(frames, times.expand(task.shape[0], -1), gait_skill(speed, skill_names))
 
     return prior
 
 
-def steering_prior(near_steps: tuple[int, ...], num_entities: int, dt: float, skill_names: tuple[str, ...] = ()):
+def steering_prior(near_steps: tuple[int, ...], num_entities: int, dt: float, skill_names: tuple[str, ...] = (),
+                   clip_gait: ClipGait | None = None):
     """steering: the commanded velocity in every goal frame with the heading along it (turning at
     TURN_RATE), and the gait's skill token as in direction_prior; the facing command is left to
     the task token. Why not a heading toward the facing: the MIT clips have no side or backward
     steps, and the BFM fell under it (BFM v4, prior only, 64 episodes: 71 steps on average before
     a fall, success 0.000; heading up to 30 degrees off the velocity: 73 steps, 0.000; along the
-    velocity: 187 steps, 0.069; docs/bfm-and-task-tokens.md)."""
+    velocity: 187 steps, 0.069; docs/bfm-and-task-tokens.md). clip_gait: as in direction_prior."""
     times_cpu = goal_times(near_steps, dt)
 
     def prior(proprio: Tensor, task: Tensor) -> Goals:
         d, speed, times = task[:, :2], task[:, 2:3], times_cpu.to(task.device)
         heading = turn_limited(torch.atan2(d[:, 1], d[:, 0]), times)
         velocity = (d * speed)[:, None, :].expand(-1, times.numel(), -1)
-        return Goals(root_frames(velocity, heading, num_entities), times.expand(task.shape[0], -1), gait_skill(speed[:, 0], skill_names))
+        frames = root_frames(velocity, heading, num_entities)
+        if clip_gait is not None:  # as in direction_prior
+            fast = (speed[:, 0] >= clip_gait.min_speed)[:, None, None, None]
+            frames = torch.where(fast, clip_gait.goal_frames(proprio, d, speed[:, 0]), frames)
+        return Goals(frames, times.expand(task.shape[0], -1), gait_skill(speed[:, 0], skill_names))
 
     return prior
 

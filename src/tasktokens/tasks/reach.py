@@ -76,9 +76,10 @@ class ReachEnv(TaskEnv):
         t = self.target[0]
         return {"target": ("sphere", [0.9, 0.2, 0.2, 1.0], [float(t[0]), float(t[1]), float(t[2]), 0.0, 0.0, 0.0])}
 
-    def prior_fn(self, near_steps: tuple[int, ...], num_entities: int, skill_names: tuple[str, ...] = ()):
+    def prior_fn(self, near_steps: tuple[int, ...], num_entities: int, skill_names: tuple[str, ...] = (), clip_gait: bool = False):
         """Hand-written goal: the right hand at the target in the far frame (tasks/priors.py). No
         skill token: punch, kick, dance_spin and crawl tokens left the hand 0.74-0.91 m from the
         target (without: 0.75; `benchmarks/reach_priors.py --skill S`, BFM v4)."""
+        self.check_no_clip_gait(clip_gait)
         entity = self.character.conditionable_bodies.index("right_hand")
         return reach_prior(near_steps, num_entities, self.dt, entity)

@@ -64,7 +64,7 @@ class SteeringEnv(DirectionEnv):
         facing = ("arrow", [0.2, 0.5, 0.95, 1.0], [float(root[0]), float(root[1]), 0.0, float(f[0]), float(f[1]), 0.0])
         return super().markers() | {"facing": facing}
 
-    def prior_fn(self, near_steps: tuple[int, ...], num_entities: int, skill_names: tuple[str, ...] = ()):
+    def prior_fn(self, near_steps: tuple[int, ...], num_entities: int, skill_names: tuple[str, ...] = (), clip_gait: bool = False):
         """Hand-written goals: velocity, heading along it, gait skill; the facing is the token's
-        (tasks/priors.py says why)."""
-        return steering_prior(near_steps, num_entities, self.dt, skill_names)
+        (tasks/priors.py says why); with clip_gait the jog clip's goals for fast commands."""
+        return steering_prior(near_steps, num_entities, self.dt, skill_names, self.clip_gait(near_steps) if clip_gait else None)

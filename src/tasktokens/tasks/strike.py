@@ -155,8 +155,9 @@ class StrikeEnv(TaskEnv):
     def extra_termination(self) -> Tensor:
         return self.forbidden_contact()
 
-    def prior_fn(self, near_steps: tuple[int, ...], num_entities: int, skill_names: tuple[str, ...] = ()):
+    def prior_fn(self, near_steps: tuple[int, ...], num_entities: int, skill_names: tuple[str, ...] = (), clip_gait: bool = False):
         """Hand-written goals: walk to the box, stop near it with a striking skill token
         (tasks/priors.py strike_prior)."""
+        self.check_no_clip_gait(clip_gait)
         c = self.task_cfg
         return strike_prior(near_steps, num_entities, self.dt, skill_names, c.prior_speed, c.prior_near_radius, c.prior_near_skill)

@@ -57,6 +57,11 @@ class AdaptConfig:
     alone (direction 0.143 -> 0.217) but slow the token's training, direction on BFM v4 at 1.2M
     samples: running success 0.005 with them, 0.230 without (docs/bfm-and-task-tokens.md). Tokens
     saved before this setting existed load with False (saved_adapt_config)."""
+    prior_clips: bool = False
+    """With the prior (direction, steering): commands of 2 m/s and more get full-body goals from
+    the MIT jog clip, matched to the character's pose and shown ahead of time to ask for the
+    commanded speed (tasks/clip_prior.py), instead of the root goals under which BFM v4 stays below
+    about 2.6 m/s. Tokens saved before this setting existed load with False."""
     samples: int = 2_500_000
     """Environment steps to train for (the default takes about 14 minutes on a 2-core CPU at
     ~3,000 samples/s: the README's main job)."""
@@ -179,7 +184,7 @@ def _task_token_actor(cfg: AdaptConfig, env, bfm) -> TaskTokenActor:
     obs = env.get_observations()
     entities = len(env.character.conditionable_bodies) + 1
     skills = bfm.cfg.skill_names if cfg.prior_skills else ()
-    prior = env.prior_fn(bfm.cfg.near_steps, entities, skills) if cfg.prior else None
+    prior = env.prior_fn(bfm.cfg.near_steps, entities, skills, cfg.prior_clips) if cfg.prior else None
     encoder = TaskEncoder(env.num_task_obs, bfm.cfg.d_model, cfg.encoder_hidden, cfg.encoder_zero_init)
     return TaskTokenActor(obs, bfm, encoder, prior, cfg.action_std, cfg.token_shift_penalty)
 
@@ -208,9 +213,10 @@ def needs_bfm(method: str) -> bool:
     return method != "ppo_scratch"
 
 
-LEGACY_SETTINGS = {"prior_skills": False}
+LEGACY_SETTINGS = {"prior_skills": False, "prior_clips": False}
 """AdaptConfig fields added after tokens were saved, with the value that describes how a saved
-config without the field was trained (priors showed no skill token before prior_skills existed)."""
+config without the field was trained (priors showed no skill token before prior_skills existed,
+and no clip goals before prior_clips)."""
 
 
 def saved_adapt_config(data: dict) -> AdaptConfig:

@@ -1,0 +1,131 @@
+"""The clip gait prior (tasks/clip_prior.py): goal frames turned about the root, the goal table of
+a clip, motion matching, the speed asked for, and its place in the direction prior."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from tasktokens import rotations as rot
+from tasktokens.character import HUMANOID3D
+from tasktokens.envs.goals import GOAL_FEATURES, goal_frame_from_reference
+from tasktokens.envs.observations import compute_proprioception
+from tasktokens.motion.motion_lib import MotionLib, data_root
+from tasktokens.tasks import clip_prior as cp
+from tasktokens.tasks.priors import direction_prior, goal_times
+
+JOG = data_root() / "motions" / "deepmimic" / "clips" / "humanoid3d_jog.txt"
+DT = 1.0 / 30
+NEAR = (1, 2, 4)
+ENTITIES = len(HUMANOID3D.conditionable_bodies) + 1
+
+
+@pytest.fixture(scope="module")
+def gait() -> cp.ClipGait:
+    return cp.ClipGait.from_data(HUMANOID3D, goal_times(NEAR, DT), DT)
+
+
+@pytest.fixture(scope="module")
+def lib() -> MotionLib:
+    return MotionLib.from_paths([JOG], HUMANOID3D)
+
+
+def test_turning_a_goal_frame_by_hand():
+    frame = torch.zeros(1, 1, 2, GOAL_FEATURES)
+    frame[0, 0, 0] = torch.tensor([1.0, 0.0, 0.5, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0])  # body 1 m ahead, upright, facing x
+    frame[0, 0, 1, :5] = torch.tensor([2.0, 0.0, 0.9, 1.0, 0.0])  # root: 2 m/s along x, height 0.9, no heading change
+    out = cp.turn_goal_frames(frame, torch.tensor([[math.pi / 2]]))
+    expected_body = torch.tensor([0.0, 1.0, 0.5, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0])
+    expected_root = torch.tensor([0.0, 2.0, 0.9, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0])
+    torch.testing.assert_close(out[0, 0, 0], expected_body, atol=1e-6, rtol=0)
+    torch.testing.assert_close(out[0, 0, 1], expected_root, atol=1e-6, rtol=0)
+
+
+def test_turning_equals_goals_of_a_reference_turned_about_the_root(lib):
+    """turn_goal_frames(goals, a) = the goals of the same reference rotated by a about the
+    character's root (vertical axis)."""
+    body_idx = torch.tensor(HUMANOID3D.body_indices(HUMANOID3D.conditionable_bodies))
+    cur = lib.state(torch.zeros(3, dtype=torch.long), torch.tensor([0.1, 0.3, 0.5]))
+    ref = lib.state(torch.zeros(3, dtype=torch.long), torch.tensor([0.4, 0.6, 0.9]))
+    a = torch.tensor([0.7, -1.2, 2.5])
+    q = rot.quat_from_yaw(a)  # (3, 4)
+    root = cur.body_pos[:, :1]
+    b = ref.body_pos.shape[1]
+    turned_pos = root + rot.quat_rotate(q[:, None].expand(-1, b, -1), ref.body_pos - root)
+    turned_quat = rot.quat_mul(q[:, None].expand(-1, b, -1), ref.body_quat)
+    turned_vel = rot.quat_rotate(q, ref.body_lin_vel[:, 0])
+    direct = goal_frame_from_reference(cur.body_pos[:, 0], cur.body_quat[:, 0], turned_pos, turned_quat, turned_vel, body_idx)
+    plain = goal_frame_from_reference(cur.body_pos[:, 0], cur.body_quat[:, 0], ref.body_pos, ref.body_quat, ref.body_lin_vel[:, 0], body_idx)
+    out = cp.turn_goal_frames(plain[:, None], a[:, None])[:, 0]
+    torch.testing.assert_close(out, direct, atol=1e-5, rtol=0)
+
+
+LIN = 1 + 3 * 14 + 6 * 15
+"""Where the root's linear velocity _h sits in the proprioception (15 bodies)."""
+
+
+def _at_frame(lib, i: int):
+    """Proprioception (1, P) of a character exactly at jog frame i, the unit direction (1, 2) _h
+    it travels in and its speed along it."""
+    cur = lib.state(torch.zeros(1, dtype=torch.long), torch.tensor([i * DT]))
+    proprio = compute_proprioception(cur.body_pos, cur.body_quat, cur.body_lin_vel, cur.body_ang_vel)
+    vel_h = proprio[:, LIN : LIN + 2]
+    return proprio, vel_h / vel_h.norm(dim=-1, keepdim=True), float(vel_h.norm())
+
+
+def test_a_character_at_a_clip_frame_gets_that_frames_goals(gait, lib):
+    """Exactly at jog frame i, commanded along its own travel at the speed v for which v +
+    SPEED_FEEDBACK (v - s) is rate k's calibrated speed: the goals are frame i's at rate k, turned
+    toward the command, every channel visible."""
+    i, k = 7, 3
+    proprio, direction, s = _at_frame(lib, i)
+    v = (cp.GAIT_SPEEDS[k] + cp.SPEED_FEEDBACK * s) / (1 + cp.SPEED_FEEDBACK)
+    frames = gait.goal_frames(proprio, direction, torch.tensor([v]))
+    assert frames.shape == (1, len(NEAR) + 1, ENTITIES, GOAL_FEATURES + 2) and bool((frames[..., -2:] == 1).all())
+    times = goal_times(NEAR, DT)
+    body_idx = torch.tensor(HUMANOID3D.body_indices(HUMANOID3D.conditionable_bodies))
+    table = cp.clip_goal_table(lib, [0], times * cp.GAIT_RATES[k], DT, body_idx)
+    angle = torch.clamp(torch.atan2(direction[:, 1], direction[:, 0])[:, None], -2.0 * times, 2.0 * times)  # TURN_RATE 2 rad/s
+    expected = cp.turn_goal_frames(table.goals[i : i + 1], angle)
+    torch.testing.assert_close(frames[..., :-2], expected, atol=1e-4, rtol=0)
+
+
+def test_the_speed_asked_for_interpolates_and_grows_with_the_lag(gait, lib):
+    """Between two calibrated speeds the goals interpolate linearly; for the same command, the
+    slower the character already is, the further ahead the goals reach (SPEED_FEEDBACK)."""
+    proprio, direction, s = _at_frame(lib, 12)
+    fb = cp.SPEED_FEEDBACK
+
+    def command(asked: float) -> torch.Tensor:  # the command whose asked speed is `asked`
+        return torch.tensor([(asked + fb * s) / (1 + fb)])
+
+    lo, hi = cp.GAIT_SPEEDS[2], cp.GAIT_SPEEDS[3]
+    f_lo, f_hi, f_mid = (gait.goal_frames(proprio, direction, command(a)) for a in (lo, hi, (lo + hi) / 2))
+    torch.testing.assert_close(f_mid, (f_lo + f_hi) / 2, atol=1e-5, rtol=0)
+    pelvis_far = [float(gait.goal_frames(proprio, direction, torch.tensor([v]))[0, -1, 0, 0]) for v in (s, s + 0.3)]
+    assert pelvis_far[1] > pelvis_far[0] + 0.05  # commanded 0.3 m/s above its speed: asked 0.6 more
+
+
+def test_direction_prior_uses_the_clip_gait_only_for_fast_commands(gait, lib):
+    cur = lib.state(torch.zeros(2, dtype=torch.long), torch.tensor([0.1, 0.2]))
+    proprio = compute_proprioception(cur.body_pos, cur.body_quat, cur.body_lin_vel, cur.body_ang_vel)
+    task = torch.tensor([[1.0, 0.0, 1.5], [0.0, 1.0, 3.0]])  # slow ahead, fast to the left
+    plain = direction_prior(NEAR, ENTITIES, DT)(proprio, task)
+    mixed = direction_prior(NEAR, ENTITIES, DT, clip_gait=gait)(proprio, task)
+    torch.testing.assert_close(mixed.frames[0], plain.frames[0])  # 1.5 m/s: the root goals
+    assert bool((mixed.frames[1, ..., -2:] == 1).all())  # 3 m/s: every body, both channels
+    assert not bool((plain.frames[1, :, :-1, -2:] == 1).any())  # root goals show no body
+    # turning left: the far frame's pelvis goal lies to the left (+y) of the root
+    assert float(mixed.frames[1, -1, 0, 1]) > 0.5
+
+
+def test_priors_without_a_clip_gait_refuse_it():
+    from tasktokens.tasks import get_task
+    from tasktokens.tasks.base import TaskEnvConfig
+
+    spec = get_task("reach")
+    env = spec.env_cls(spec.config_cls(env=TaskEnvConfig(num_envs=1, num_threads=1)))
+    with pytest.raises(ValueError, match="no clip gait"):
+        env.prior_fn(NEAR, ENTITIES, (), clip_gait=True)
