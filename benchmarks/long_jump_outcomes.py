@@ -80,8 +80,9 @@ def main() -> None:
                 env.task_cfg.prior_speed = speed
             rec.attach(env)
 
-        life = run_first_episodes("long_jump", a.token, a.method, a.envs, rec.observe, on_env=on_env)
-        print(f"| {a.method} | {'default' if speed is None else speed} {summary(rec, life)}")
+        life = run_first_episodes("long_jump", a.token, a.method, a.envs, rec.observe, on_env=on_env, prior_clips=a.prior_clips)
+        name = a.method + (" + clip gait" if a.prior_clips else "")
+        print(f"| {name} | {'default' if speed is None else speed} {summary(rec, life)}")
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ def policy_arguments(description: str, default_method: str, *extra: tuple[str, d
     p.add_argument("--token", default=None, help="token checkpoint (default: the shipped one of the method)")
     p.add_argument("--method", default=default_method)
     p.add_argument("--envs", type=int, default=64)
+    p.add_argument("--prior-clips", action="store_true", help="prior_only: with the clip gait (tasks/clip_prior.py)")
     for flag, kwargs in extra:
         p.add_argument(flag, **kwargs)
     args = p.parse_args()
@@ -28,16 +29,18 @@ def policy_arguments(description: str, default_method: str, *extra: tuple[str, d
     return args
 
 
-def run_first_episodes(task: str, token, method: str, envs: int, observe, steps: int = 300, seed: int = 1, on_env=None) -> float:
+def run_first_episodes(task: str, token, method: str, envs: int, observe, steps: int = 300, seed: int = 1, on_env=None,
+                       prior_clips: bool = False) -> float:
     """Step the policy (the shipped BFM for prior_only) with fall termination, calling
     observe(env, alive (N,) bool) after every step; alive turns False at an environment's first
-    fall. on_env(env), if given, sees the environments before the first step. Returns the mean
+    fall. on_env(env), if given, sees the environments before the first step; prior_clips: as
+    `eval task --prior-clips`. Returns the mean
     steps before the first fall."""
     spec = get_task(task)
     env = spec.env_cls(spec.config_cls(env=TaskEnvConfig(num_envs=envs, num_threads=1, episode_steps=steps, seed=seed)))
     if on_env is not None:
         on_env(env)
-    actor, _ = load_policy(task, method, token, SHIPPED_BFM, env)
+    actor, _ = load_policy(task, method, token, SHIPPED_BFM, env, prior_clips)
     obs, alive, life = env.get_observations(), torch.ones(envs, dtype=torch.bool), torch.zeros(envs)
     with torch.inference_mode():
         for _ in range(steps):

@@ -129,3 +129,15 @@ def test_priors_without_a_clip_gait_refuse_it():
     env = spec.env_cls(spec.config_cls(env=TaskEnvConfig(num_envs=1, num_threads=1)))
     with pytest.raises(ValueError, match="no clip gait"):
         env.prior_fn(NEAR, ENTITIES, (), clip_gait=True)
+
+
+def test_steering_and_long_jump_priors_take_the_clip_gait(gait, lib):
+    from tasktokens.tasks.priors import long_jump_prior, steering_prior
+
+    cur = lib.state(torch.zeros(1, dtype=torch.long), torch.tensor([0.1]))
+    proprio = compute_proprioception(cur.body_pos, cur.body_quat, cur.body_lin_vel, cur.body_ang_vel)
+    steer = torch.tensor([[1.0, 0.0, 2.5, 0.0, 1.0]])  # 2.5 m/s ahead, facing left (the token's part)
+    jump = torch.tensor([[15.0, 0.0, 25.0, 0.0]])  # line 15 m ahead on the corridor axis
+    for goals in (steering_prior(NEAR, ENTITIES, DT, clip_gait=gait)(proprio, steer), long_jump_prior(NEAR, ENTITIES, DT, clip_gait=gait)(proprio, jump)):
+        assert bool((goals.frames[..., -2:] == 1).all())
+        assert float(goals.frames[0, -1, 0, 0]) > 1.0  # the far frame's pelvis goal is well ahead along +x

@@ -148,7 +148,7 @@ class TaskEval:
     """Clips whose reference states start the episodes (default: the task's, the MIT locomotion
     clips); the report lists them when given."""
     prior_clips: bool = False
-    """prior_only: with the clip gait (tasks/clip_prior.py; direction, steering). Trained policies
+    """prior_only: with the clip gait (tasks/clip_prior.py; direction, steering, long_jump). Trained policies
     use the prior they were trained beside."""
 
     def run(self) -> dict:

@@ -157,13 +157,13 @@ class TaskEnv:
         steps ahead (BFMConfig.near_steps): a function (proprio, task obs) -> Goals (tasks/priors.py),
         or an error if the task has none. skill_names (BFMConfig.skill_names; empty: none) lets the
         prior show the BFM's skill token; clip_gait gives fast commands full-body goals from the jog
-        clip (tasks/clip_prior.py; direction and steering)."""
+        clip (tasks/clip_prior.py; direction, steering, long_jump)."""
         raise NotImplementedError(f"{type(self).__name__} has no hand-written prior; run it without --prior")
 
     def check_no_clip_gait(self, clip_gait: bool) -> None:
         """For the priors that have no clip gait."""
         if clip_gait:
-            raise ValueError(f"{type(self).__name__}: its prior has no clip gait; --prior-clips is for direction and steering")
+            raise ValueError(f"{type(self).__name__}: its prior has no clip gait; --prior-clips is for direction, steering and long_jump")
 
     def clip_gait(self, near_steps: tuple[int, ...]):
         """The jog clip's gait for this environment's goal frames (tasks/clip_prior.py)."""

@@ -133,7 +133,6 @@ class LongJumpEnv(TaskEnv):
     def prior_fn(self, near_steps: tuple[int, ...], num_entities: int, skill_names: tuple[str, ...] = (), clip_gait: bool = False):
         """Hand-written goals: run along the corridor, steering back to its centre line (tasks/priors.py
         long_jump_prior)."""
-        self.check_no_clip_gait(clip_gait)
         c = self.task_cfg
         return long_jump_prior(near_steps, num_entities, self.dt, skill_names, c.prior_speed, c.prior_aim_ahead, c.prior_hold_distance,
-                               c.goal_x - c.line_x)
+                               c.goal_x - c.line_x, self.clip_gait(near_steps) if clip_gait else None)

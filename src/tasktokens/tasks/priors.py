@@ -190,14 +190,16 @@ def corridor_axis(line_h: Tensor, goal_x_h: Tensor, line_to_goal: float) -> tupl
 
 
 def long_jump_prior(near_steps: tuple[int, ...], num_entities: int, dt: float, skill_names: tuple[str, ...] = (),
-                    speed: float = 3.0, aim_ahead: float = 2.0, hold_distance: float = 2.0, line_to_goal: float = 10.0):
+                    speed: float = 3.0, aim_ahead: float = 2.0, hold_distance: float = 2.0, line_to_goal: float = 10.0,
+                    clip_gait: ClipGait | None = None):
     """long_jump: run at `speed` along the corridor: the heading turns (at TURN_RATE) toward the
     point of the centre line aim_ahead m ahead of the root (corridor_axis), which steers the
     root back to the centre, until the take-off line is hold_distance m ahead; from there on
     it holds the current heading (near the line the axis cannot be told from its mirror image).
     The gait's skill token as in direction_prior. The jump itself is left to the task token: the
     BFM has no jumping clip. task = the long_jump observation (line centre relative to the root
-    (x, y) _h, goal x _h, past-line flag)."""
+    (x, y) _h, goal x _h, past-line flag). With clip_gait the run shows the jog clip's full-body
+    goals (tasks/clip_prior.py) instead of the root goals."""
     times_cpu = goal_times(near_steps, dt)
 
     def prior(proprio: Tensor, task: Tensor) -> Goals:
@@ -208,6 +210,9 @@ def long_jump_prior(near_steps: tuple[int, ...], num_entities: int, dt: float, s
         direction = torch.where(line[:, :1] > hold_distance, aim, straight)
         run = task.new_full((n,), speed)
         heading, velocity = walk_toward(direction, run, times)
-        return Goals(root_frames(velocity, heading, num_entities), times.expand(n, -1), gait_skill(run, skill_names))
+        frames = root_frames(velocity, heading, num_entities)
+        if clip_gait is not None:
+            frames = clip_gait.goal_frames(proprio, direction / direction.norm(dim=-1, keepdim=True).clamp_min(1e-6), run)
+        return Goals(frames, times.expand(n, -1), gait_skill(run, skill_names))
 
     return prior

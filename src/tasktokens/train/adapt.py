@@ -58,7 +58,7 @@ class AdaptConfig:
     samples: running success 0.005 with them, 0.230 without (docs/bfm-and-task-tokens.md). Tokens
     saved before this setting existed load with False (saved_adapt_config)."""
     prior_clips: bool = False
-    """With the prior (direction, steering): commands of 2 m/s and more get full-body goals from
+    """With the prior (direction, steering, long_jump): commands of 2 m/s and more get full-body goals from
     the MIT jog clip, matched to the character's pose and shown ahead of time to ask for the
     commanded speed (tasks/clip_prior.py), instead of the root goals under which BFM v4 stays below
     about 2.6 m/s. Tokens saved before this setting existed load with False."""
