@@ -146,7 +146,7 @@ class ClipGait:
         asked = speed + SPEED_FEEDBACK * (speed - along)
         speeds = self.speeds.to(dev)
         x = asked.clamp(float(speeds[0]), float(speeds[-1]))
-        hi = torch.searchsorted(speeds, x).clamp(1, speeds.numel() - 1)
+        hi = (speeds[None, :] < x[:, None]).sum(dim=-1).clamp(1, speeds.numel() - 1)  # searchsorted, which ONNX lacks
         w = ((x - speeds[hi - 1]) / (speeds[hi] - speeds[hi - 1]))[:, None, None, None]
         idx = torch.cdist(match_features(proprio, self.num_bodies), self.features.to(dev)).argmin(dim=-1)
         goals = self.goals.to(dev)
