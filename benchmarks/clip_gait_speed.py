@@ -32,7 +32,7 @@ def fixed_rate_prior(env, bfm, rate: float):
     ch = env.character
     lib = MotionLib.from_paths([data_root() / "motions" / "deepmimic" / "clips" / f"{cp.JOG_CLIP}.txt"], ch)
     times = goal_times(bfm.cfg.near_steps, env.dt)
-    table = cp.clip_goal_table(lib, [0], times * rate, env.dt, torch.tensor(ch.body_indices(ch.conditionable_bodies)))
+    table = cp.clip_goal_table(lib, 0, times * rate, env.dt, torch.tensor(ch.body_indices(ch.conditionable_bodies)))
 
     def prior(proprio, task):
         idx = torch.cdist(cp.match_features(proprio, ch.num_bodies), table.features).argmin(dim=-1)

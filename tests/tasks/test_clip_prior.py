@@ -86,7 +86,7 @@ def test_a_character_at_a_clip_frame_gets_that_frames_goals(gait, lib):
     assert frames.shape == (1, len(NEAR) + 1, ENTITIES, GOAL_FEATURES + 2) and bool((frames[..., -2:] == 1).all())
     times = goal_times(NEAR, DT)
     body_idx = torch.tensor(HUMANOID3D.body_indices(HUMANOID3D.conditionable_bodies))
-    table = cp.clip_goal_table(lib, [0], times * cp.GAIT_RATES[k], DT, body_idx)
+    table = cp.clip_goal_table(lib, 0, times * cp.GAIT_RATES[k], DT, body_idx)
     angle = torch.clamp(torch.atan2(direction[:, 1], direction[:, 0])[:, None], -2.0 * times, 2.0 * times)  # TURN_RATE 2 rad/s
     expected = cp.turn_goal_frames(table.goals[i : i + 1], angle)
     torch.testing.assert_close(frames[..., :-2], expected, atol=1e-4, rtol=0)

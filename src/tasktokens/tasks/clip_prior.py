@@ -31,48 +31,42 @@ Tensor = torch.Tensor
 
 @dataclass
 class ClipGoalTable:
-    """Per frame of the clips, sampled at the control rate: matching features and goal frames."""
+    """Per frame of a clip, sampled at the control rate: matching features and goal frames."""
 
     features: Tensor
     """(M, D) matching features (match_features of the frame's proprioception)."""
     goals: Tensor
     """(M, F, E, GOAL_FEATURES) unmasked goal frames of a character exactly at the frame."""
-    clip: Tensor
-    """(M,) index of the frame's clip."""
-    speed: Tensor
-    """(K,) mean planar root speed of each clip (m/s)."""
+
+
+def root_velocity_column(num_bodies: int) -> int:
+    """Where the root's linear velocity _h starts in the proprioception (envs/observations.py
+    layout: root height, non-root body positions, 6-D rotations, then linear velocities)."""
+    return 1 + 3 * (num_bodies - 1) + 6 * num_bodies
 
 
 def match_features(proprio: Tensor, num_bodies: int, velocity_weight: float = 0.3) -> Tensor:
-    """(N, D) from proprioception (N, P) (envs/observations.py layout): root height, the non-root
-    body positions relative to the root _h, and velocity_weight times the body linear velocities
-    _h (m and m/s: a weight of 0.3 makes 1 m/s count as 0.3 m)."""
-    b = num_bodies
-    pos = proprio[:, : 1 + 3 * (b - 1)]
-    lin_start = 1 + 3 * (b - 1) + 6 * b
-    lin = proprio[:, lin_start : lin_start + 3 * b]
+    """(N, D) from proprioception (N, P): root height, the non-root body positions relative to the
+    root _h, and velocity_weight times the body linear velocities _h (m and m/s: a weight of 0.3
+    makes 1 m/s count as 0.3 m)."""
+    pos = proprio[:, : 1 + 3 * (num_bodies - 1)]
+    lin_start = root_velocity_column(num_bodies)
+    lin = proprio[:, lin_start : lin_start + 3 * num_bodies]
     return torch.cat([pos, velocity_weight * lin], dim=-1)
 
 
-def clip_goal_table(lib: MotionLib, clip_ids: list[int], goal_times: Tensor, dt: float, body_idx: Tensor) -> ClipGoalTable:
-    """Frames every dt s over one duration of each clip (looping clips continue past their end
-    with their root displacement), with the goal frames goal_times (F,) s ahead of each."""
-    feats, goals, clips, speeds = [], [], [], []
-    for k, c in enumerate(clip_ids):
-        times = torch.arange(0.0, float(lib.duration[c]), dt)
-        ids = torch.full_like(times, c, dtype=torch.long)
-        cur = lib.state(ids, times)
-        b = cur.body_pos.shape[1]
-        proprio = compute_proprioception(cur.body_pos, cur.body_quat, cur.body_lin_vel, cur.body_ang_vel)
-        feats.append(match_features(proprio, b))
-        frames = []
-        for t in goal_times.tolist():
-            ref = lib.state(ids, times + t)
-            frames.append(goal_frame_from_reference(cur.body_pos[:, 0], cur.body_quat[:, 0], ref.body_pos, ref.body_quat, ref.body_lin_vel[:, 0], body_idx))
-        goals.append(torch.stack(frames, dim=1))
-        clips.append(torch.full((times.numel(),), k, dtype=torch.long))
-        speeds.append(cur.body_lin_vel[:, 0, :2].norm(dim=-1).mean())
-    return ClipGoalTable(torch.cat(feats), torch.cat(goals), torch.cat(clips), torch.stack(speeds))
+def clip_goal_table(lib: MotionLib, clip: int, goal_times: Tensor, dt: float, body_idx: Tensor) -> ClipGoalTable:
+    """Frames every dt s over one duration of a clip (a looping clip continues past its end with
+    its root displacement), with the goal frames goal_times (F,) s ahead of each."""
+    times = torch.arange(0.0, float(lib.duration[clip]), dt)
+    ids = torch.full_like(times, clip, dtype=torch.long)
+    cur = lib.state(ids, times)
+    proprio = compute_proprioception(cur.body_pos, cur.body_quat, cur.body_lin_vel, cur.body_ang_vel)
+    frames = []
+    for t in goal_times.tolist():
+        ref = lib.state(ids, times + t)
+        frames.append(goal_frame_from_reference(cur.body_pos[:, 0], cur.body_quat[:, 0], ref.body_pos, ref.body_quat, ref.body_lin_vel[:, 0], body_idx))
+    return ClipGoalTable(match_features(proprio, cur.body_pos.shape[1]), torch.stack(frames, dim=1))
 
 
 def turn_goal_frames(frames: Tensor, angle: Tensor) -> Tensor:
@@ -119,7 +113,7 @@ class ClipGait:
     (GAIT_SPEEDS) bracket it, then turned toward the commanded direction."""
 
     def __init__(self, lib: MotionLib, clip: int, goal_times: Tensor, dt: float, body_idx: Tensor, num_bodies: int):
-        tables = [clip_goal_table(lib, [clip], goal_times * r, dt, body_idx) for r in GAIT_RATES]
+        tables = [clip_goal_table(lib, clip, goal_times * r, dt, body_idx) for r in GAIT_RATES]
         self.features = tables[0].features  # the same frames at every rate
         self.goals = torch.stack([t.goals for t in tables])  # (R, M, F, E, GOAL_FEATURES)
         self.speeds = torch.tensor(GAIT_SPEEDS)
@@ -141,7 +135,7 @@ class ClipGait:
         """(N, F, E, GOAL_FEATURES + 2) fully visible goal frames for proprioception (N, P), a
         commanded unit direction (N, 2) _h and speed (N,) m/s."""
         dev = proprio.device
-        lin = 1 + 3 * (self.num_bodies - 1) + 6 * self.num_bodies  # root linear velocity _h in the proprioception
+        lin = root_velocity_column(self.num_bodies)
         along = (proprio[:, lin : lin + 2] * direction_h).sum(-1)
         asked = speed + SPEED_FEEDBACK * (speed - along)
         speeds = self.speeds.to(dev)
@@ -154,3 +148,9 @@ class ClipGait:
         angle = turn_limited(torch.atan2(direction_h[:, 1], direction_h[:, 0]), self.goal_times.to(dev))
         frames = turn_goal_frames(frames, angle)
         return apply_goal_mask(frames, torch.ones(*frames.shape[:-1], 2, dtype=torch.bool, device=dev))
+
+    def over_fast(self, frames: Tensor, proprio: Tensor, direction_h: Tensor, speed: Tensor) -> Tensor:
+        """A root prior's goal frames (N, F, E, GOAL_FEATURES + 2) with those of commands of
+        min_speed and more replaced by goal_frames."""
+        fast = (speed >= self.min_speed)[:, None, None, None]
+        return torch.where(fast, self.goal_frames(proprio, direction_h, speed), frames)

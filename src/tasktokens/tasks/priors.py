@@ -106,8 +106,7 @@ def direction_prior(near_steps: tuple[int, ...], num_entities: int, dt: float, s
         heading, velocity = walk_toward(d, speed, times)
         frames = root_frames(velocity, heading, num_entities)
         if clip_gait is not None:
-            fast = (speed >= clip_gait.min_speed)[:, None, None, None]
-            frames = torch.where(fast, clip_gait.goal_frames(proprio, d, speed), frames)
+            frames = clip_gait.over_fast(frames, proprio, d, speed)
         return Goals(frames, times.expand(task.shape[0], -1), gait_skill(speed, skill_names))
 
     return prior
@@ -128,9 +127,8 @@ def steering_prior(near_steps: tuple[int, ...], num_entities: int, dt: float, sk
         heading = turn_limited(torch.atan2(d[:, 1], d[:, 0]), times)
         velocity = (d * speed)[:, None, :].expand(-1, times.numel(), -1)
         frames = root_frames(velocity, heading, num_entities)
-        if clip_gait is not None:  # as in direction_prior
-            fast = (speed[:, 0] >= clip_gait.min_speed)[:, None, None, None]
-            frames = torch.where(fast, clip_gait.goal_frames(proprio, d, speed[:, 0]), frames)
+        if clip_gait is not None:
+            frames = clip_gait.over_fast(frames, proprio, d, speed[:, 0])
         return Goals(frames, times.expand(task.shape[0], -1), gait_skill(speed[:, 0], skill_names))
 
     return prior

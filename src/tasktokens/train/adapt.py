@@ -23,7 +23,7 @@ from tasktokens.tasks import get_task
 from tasktokens.tasks.base import TaskEnvConfig
 from tasktokens.train.checkpoint import CONFIG, WEIGHTS, CheckpointError, from_jsonable, resolve_saved_path
 from tasktokens.train.distill import load_bfm
-from tasktokens.train.distributed import DistInfo, init_distributed
+from tasktokens.train.distributed import DistInfo, finish_distributed, init_distributed
 from tasktokens.train.runner import Runner, RunnerConfig
 
 
@@ -130,11 +130,8 @@ class AdaptConfig:
         runner = build_adapt_runner(self, info, device)
         if self.resume:
             runner.resume()
-        if info.enabled:
-            runner.alg.broadcast_parameters()  # rank 0's weights everywhere, whatever was loaded
         runner.learn()
-        if info.enabled:
-            torch.distributed.destroy_process_group()
+        finish_distributed()
         if info.is_main:
             self.evaluate(self.run_folder() / WEIGHTS)
         return runner

@@ -71,3 +71,9 @@ def any_rank(flag: bool, device: str = "cpu") -> bool:
     t = torch.tensor([1.0 if flag else 0.0], device=device)
     dist.all_reduce(t, op=dist.ReduceOp.MAX)
     return bool(t.item())
+
+
+def finish_distributed() -> None:
+    """Leave the process group of a torchrun launch, if this process joined one."""
+    if dist.is_initialized():
+        dist.destroy_process_group()

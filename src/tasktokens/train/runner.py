@@ -241,6 +241,11 @@ class Runner(TrainLoop):
     def update(self) -> dict[str, float]:
         return self.alg.update()
 
+    def learn(self) -> None:
+        if self.dist.enabled:
+            self.alg.broadcast_parameters()  # rank 0's weights everywhere, whatever each rank loaded
+        super().learn()
+
     def collect(self) -> dict[str, float]:
         device = self.alg.device
         obs = self.env.get_observations().to(device)

@@ -9,7 +9,7 @@ import torch
 
 from tasktokens.algos.ppo import ActorCriticConfig, PPOConfig, build_ppo
 from tasktokens.tasks.tracking import TrackingConfig, TrackingEnv
-from tasktokens.train.distributed import init_distributed
+from tasktokens.train.distributed import finish_distributed, init_distributed
 from tasktokens.train.runner import Runner, RunnerConfig
 
 
@@ -39,9 +39,6 @@ class TrackerTrainConfig:
         runner = Runner(env, alg, self.runner, self.out, self, env.character, info)
         if self.resume:
             runner.resume()
-        if info.enabled:
-            alg.broadcast_parameters()
         runner.learn()
-        if info.enabled:
-            torch.distributed.destroy_process_group()
+        finish_distributed()
         return runner
