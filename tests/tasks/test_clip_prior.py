@@ -141,3 +141,50 @@ def test_steering_and_long_jump_priors_take_the_clip_gait(gait, lib):
     for goals in (steering_prior(NEAR, ENTITIES, DT, clip_gait=gait)(proprio, steer), long_jump_prior(NEAR, ENTITIES, DT, clip_gait=gait)(proprio, jump)):
         assert bool((goals.frames[..., -2:] == 1).all())
         assert float(goals.frames[0, -1, 0, 0]) > 1.0  # the far frame's pelvis goal is well ahead along +x
+
+
+RUN = data_root() / "motions" / "deepmimic" / "clips" / "humanoid3d_run.txt"
+
+
+def test_a_one_rate_gait_shows_that_rate_whatever_the_speed():
+    """run_gait(r): a character at run frame i gets frame i's goals at rate r for any commanded
+    speed (no interpolation, no speed feedback), straight ahead: no turn."""
+    run = MotionLib.from_paths([RUN], HUMANOID3D)
+    times = goal_times(NEAR, DT)
+    gait = cp.ClipGait.from_data(HUMANOID3D, times, DT, cp.run_gait(2.5))
+    i = 9
+    cur = run.state(torch.zeros(1, dtype=torch.long), torch.tensor([i * DT]))
+    proprio = compute_proprioception(cur.body_pos, cur.body_quat, cur.body_lin_vel, cur.body_ang_vel)
+    body_idx = torch.tensor(HUMANOID3D.body_indices(HUMANOID3D.conditionable_bodies))
+    expected = cp.clip_goal_table(run, 0, times * 2.5, DT, body_idx).goals[i : i + 1]
+    ahead = torch.tensor([[1.0, 0.0]])
+    for speed in (0.5, 3.0, 9.0):
+        frames = gait.goal_frames(proprio, ahead, torch.tensor([speed]))
+        torch.testing.assert_close(frames[..., :-2], expected, atol=1e-4, rtol=0)
+    with pytest.raises(ValueError, match="one increasing calibrated speed per rate"):
+        cp.ClipGait(run, 0, times, DT, body_idx, HUMANOID3D.num_bodies, rates=(1.0, 2.0), speeds=(3.0,))
+
+
+def test_the_long_jump_prior_runs_on_the_run_clip_at_its_rate():
+    """long_jump's --prior-clips shows the run clip at LongJumpConfig.prior_gait_rate (its flights
+    are longer than the jog's): straight down the corridor, a character at run frame i gets the
+    run table's frame i at that rate."""
+    from tasktokens.tasks import get_task
+    from tasktokens.tasks.base import TaskEnvConfig
+
+    spec = get_task("long_jump")
+    cfg = spec.config_cls(env=TaskEnvConfig(num_envs=1, num_threads=1))
+    cfg.prior_gait_rate = 2.0
+    env = spec.env_cls(cfg)
+    prior = env.prior_fn(NEAR, ENTITIES, (), clip_gait=True)
+    run = MotionLib.from_paths([RUN], HUMANOID3D)
+    i = 4
+    cur = run.state(torch.zeros(1, dtype=torch.long), torch.tensor([i * DT]))
+    proprio = compute_proprioception(cur.body_pos, cur.body_quat, cur.body_lin_vel, cur.body_ang_vel)
+    task = torch.tensor([[15.0, 0.0, 25.0, 0.0]])  # on the centre line, facing +x, line 15 m ahead
+    body_idx = torch.tensor(HUMANOID3D.body_indices(HUMANOID3D.conditionable_bodies))
+    times = goal_times(NEAR, DT)
+    expected = cp.clip_goal_table(run, 0, times * 2.0, DT, body_idx).goals[i : i + 1]
+    torch.testing.assert_close(prior(proprio, task).frames[..., :-2], expected, atol=1e-4, rtol=0)
+    other_rate = cp.clip_goal_table(run, 0, times * 2.5, DT, body_idx).goals[i : i + 1]
+    assert float((prior(proprio, task).frames[..., :-2] - other_rate).abs().max()) > 0.05  # the rate is the config's

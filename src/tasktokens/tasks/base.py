@@ -157,7 +157,7 @@ class TaskEnv:
         steps ahead (BFMConfig.near_steps): a function (proprio, task obs) -> Goals (tasks/priors.py),
         or an error if the task has none. skill_names (BFMConfig.skill_names; empty: none) lets the
         prior show the BFM's skill token; clip_gait gives fast commands full-body goals from the jog
-        clip (tasks/clip_prior.py; direction, steering, long_jump)."""
+        clip (tasks/clip_prior.py; direction, steering), long_jump's run-up those of the run clip."""
         raise NotImplementedError(f"{type(self).__name__} has no hand-written prior; run it without --prior")
 
     def check_no_clip_gait(self, clip_gait: bool) -> None:
@@ -165,12 +165,13 @@ class TaskEnv:
         if clip_gait:
             raise ValueError(f"{type(self).__name__}: its prior has no clip gait; --prior-clips is for direction, steering and long_jump")
 
-    def clip_gait(self, near_steps: tuple[int, ...]):
-        """The jog clip's gait for this environment's goal frames (tasks/clip_prior.py)."""
-        from tasktokens.tasks.clip_prior import ClipGait
+    def clip_gait(self, near_steps: tuple[int, ...], spec=None):
+        """A clip's gait for this environment's goal frames (tasks/clip_prior.py; spec: a
+        GaitSpec, default the jog clip's JOG_GAIT)."""
+        from tasktokens.tasks.clip_prior import JOG_GAIT, ClipGait
         from tasktokens.tasks.priors import goal_times
 
-        return ClipGait.from_data(self.character, goal_times(near_steps, self.dt), self.dt)
+        return ClipGait.from_data(self.character, goal_times(near_steps, self.dt), self.dt, spec or JOG_GAIT)
 
     # --- state helpers -----------------------------------------------------------------------
     @property

@@ -91,7 +91,7 @@ def turn_goal_frames(frames: Tensor, angle: Tensor) -> Tensor:
 
 
 JOG_CLIP = "humanoid3d_jog"
-"""The clip whose goals the gait shows (MIT, motions/deepmimic/clips)."""
+"""The clip whose goals the direction and steering gait shows (MIT, motions/deepmimic/clips)."""
 GAIT_RATES = (1.0, 1.2, 1.4, 1.6, 1.8, 2.0)
 """How many times further ahead than real time the goal frames show the clip."""
 GAIT_SPEEDS = (2.02, 2.10, 2.32, 2.94, 3.40, 3.61)
@@ -107,29 +107,73 @@ SPEED_FEEDBACK = 1.0
 command (prior only, direction, 64 episodes: success 0.308 without it, 0.392 with it)."""
 
 
+@dataclass(frozen=True)
+class GaitSpec:
+    """Which clip a gait shows and how far ahead: with several rates the speed asked for picks
+    (interpolates) the rate whose calibrated speed matches it; with one rate the goals are
+    that rate's whatever the speed."""
+
+    clip: str
+    """Clip file stem under motions/deepmimic/clips of the data folder."""
+    rates: tuple[float, ...]
+    """How many times further ahead than real time the goal frames show the clip."""
+    speeds: tuple[float, ...]
+    """Planar root speed (m/s) BFM v4 reaches at each rate (increasing)."""
+
+
+JOG_GAIT = GaitSpec(JOG_CLIP, GAIT_RATES, GAIT_SPEEDS)
+"""The gait of the direction and steering priors' fast commands."""
+RUN_CLIP = "humanoid3d_run"
+"""The clip of long_jump's run-up: its flights are 1.39-1.40 m from the take-off foot's last
+contact to the landing foot (the jog clip's 1.07-1.10 m), and success needs a landing 1.5 m past
+the line."""
+
+
+def run_gait(rate: float, speed: float = 2.90) -> GaitSpec:
+    """The run clip shown `rate` times ahead of real time, whatever the speed asked (speed: what
+    BFM v4 reaches under it; 2.90 m/s mean along long_jump's run-up at rate 2.5, 256 episodes,
+    benchmarks/long_jump_outcomes.py)."""
+    return GaitSpec(RUN_CLIP, (rate,), (speed,))
+
+
 class ClipGait:
     """Goals of one clip, matched to the character, at the speed asked for: the goal frames of
-    clip_goal_table at each of GAIT_RATES, interpolated between the two rates whose measured speeds
-    (GAIT_SPEEDS) bracket it, then turned toward the commanded direction."""
+    clip_goal_table at each of the spec's rates, interpolated between the two rates whose
+    calibrated speeds bracket it (one rate: that rate's), then turned toward the commanded
+    direction."""
 
-    def __init__(self, lib: MotionLib, clip: int, goal_times: Tensor, dt: float, body_idx: Tensor, num_bodies: int):
-        tables = [clip_goal_table(lib, clip, goal_times * r, dt, body_idx) for r in GAIT_RATES]
+    def __init__(self, lib: MotionLib, clip: int, goal_times: Tensor, dt: float, body_idx: Tensor, num_bodies: int,
+                 rates: tuple[float, ...] = GAIT_RATES, speeds: tuple[float, ...] = GAIT_SPEEDS):
+        if len(rates) != len(speeds) or not rates or list(speeds) != sorted(speeds):
+            raise ValueError(f"a gait needs one increasing calibrated speed per rate, got rates {rates}, speeds {speeds}")
+        tables = [clip_goal_table(lib, clip, goal_times * r, dt, body_idx) for r in rates]
         self.features = tables[0].features  # the same frames at every rate
         self.goals = torch.stack([t.goals for t in tables])  # (R, M, F, E, GOAL_FEATURES)
-        self.speeds = torch.tensor(GAIT_SPEEDS)
+        self.speeds = torch.tensor(speeds)
         self.goal_times, self.num_bodies = goal_times, num_bodies
         self.min_speed = GAIT_MIN_SPEED
 
     @classmethod
-    def from_data(cls, character, goal_times: Tensor, dt: float) -> ClipGait:
-        """The gait of JOG_CLIP from the motion data folder (motion_lib.data_root)."""
+    def from_data(cls, character, goal_times: Tensor, dt: float, spec: GaitSpec = JOG_GAIT) -> ClipGait:
+        """The gait of spec's clip from the motion data folder (motion_lib.data_root)."""
         from tasktokens.motion.motion_lib import data_root
 
-        path = data_root() / "motions" / "deepmimic" / "clips" / f"{JOG_CLIP}.txt"
+        path = data_root() / "motions" / "deepmimic" / "clips" / f"{spec.clip}.txt"
         if not path.exists():
-            raise FileNotFoundError(f"{path}: the clip gait prior needs the MIT jog clip; set TASKTOKENS_DATA to the data folder")
+            raise FileNotFoundError(f"{path}: the clip gait prior needs the MIT clip {spec.clip}; set TASKTOKENS_DATA to the data folder")
         body_idx = torch.tensor(character.body_indices(character.conditionable_bodies))
-        return cls(MotionLib.from_paths([path], character), 0, goal_times, dt, body_idx, character.num_bodies)
+        return cls(MotionLib.from_paths([path], character), 0, goal_times, dt, body_idx, character.num_bodies, spec.rates, spec.speeds)
+
+    def _at_speed(self, idx: Tensor, asked: Tensor) -> Tensor:
+        """Goal frames (N, F, E, GOAL_FEATURES) of table frames idx (N,) for the asked speeds (N,)."""
+        goals = self.goals.to(asked.device)
+        if goals.shape[0] == 1:
+            return goals[0, idx]
+        speeds = self.speeds.to(asked.device)
+        x = asked.clamp(float(speeds[0]), float(speeds[-1]))
+        hi = (speeds[None, :] < x[:, None]).sum(dim=-1).clamp(1, speeds.numel() - 1)  # searchsorted, which ONNX lacks
+        w = ((x - speeds[hi - 1]) / (speeds[hi] - speeds[hi - 1]))[:, None, None, None]
+        return goals[hi - 1, idx] + w * (goals[hi, idx] - goals[hi - 1, idx])
 
     def goal_frames(self, proprio: Tensor, direction_h: Tensor, speed: Tensor) -> Tensor:
         """(N, F, E, GOAL_FEATURES + 2) fully visible goal frames for proprioception (N, P), a
@@ -138,13 +182,8 @@ class ClipGait:
         lin = root_velocity_column(self.num_bodies)
         along = (proprio[:, lin : lin + 2] * direction_h).sum(-1)
         asked = speed + SPEED_FEEDBACK * (speed - along)
-        speeds = self.speeds.to(dev)
-        x = asked.clamp(float(speeds[0]), float(speeds[-1]))
-        hi = (speeds[None, :] < x[:, None]).sum(dim=-1).clamp(1, speeds.numel() - 1)  # searchsorted, which ONNX lacks
-        w = ((x - speeds[hi - 1]) / (speeds[hi] - speeds[hi - 1]))[:, None, None, None]
         idx = torch.cdist(match_features(proprio, self.num_bodies), self.features.to(dev)).argmin(dim=-1)
-        goals = self.goals.to(dev)
-        frames = goals[hi - 1, idx] + w * (goals[hi, idx] - goals[hi - 1, idx])
+        frames = self._at_speed(idx, asked)
         angle = turn_limited(torch.atan2(direction_h[:, 1], direction_h[:, 0]), self.goal_times.to(dev))
         frames = turn_goal_frames(frames, angle)
         return apply_goal_mask(frames, torch.ones(*frames.shape[:-1], 2, dtype=torch.bool, device=dev))

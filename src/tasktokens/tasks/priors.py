@@ -196,7 +196,7 @@ def long_jump_prior(near_steps: tuple[int, ...], num_entities: int, dt: float, s
     it holds the current heading (near the line the axis cannot be told from its mirror image).
     The gait's skill token as in direction_prior. The jump itself is left to the task token: the
     BFM has no jumping clip. task = the long_jump observation (line centre relative to the root
-    (x, y) _h, goal x _h, past-line flag). With clip_gait the run shows the jog clip's full-body
+    (x, y) _h, goal x _h, past-line flag). With clip_gait the run shows a clip gait's full-body
     goals (tasks/clip_prior.py) instead of the root goals."""
     times_cpu = goal_times(near_steps, dt)
 

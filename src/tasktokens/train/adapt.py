@@ -61,7 +61,8 @@ class AdaptConfig:
     """With the prior (direction, steering, long_jump): commands of 2 m/s and more get full-body goals from
     the MIT jog clip, matched to the character's pose and shown ahead of time to ask for the
     commanded speed (tasks/clip_prior.py), instead of the root goals under which BFM v4 stays below
-    about 2.6 m/s. Tokens saved before this setting existed load with False."""
+    about 2.6 m/s; long_jump's run-up gets the run clip's (longer flights). Tokens saved before
+    this setting existed load with False."""
     samples: int = 2_500_000
     """Environment steps to train for (the default takes about 14 minutes on a 2-core CPU at
     ~3,000 samples/s: the README's main job)."""
