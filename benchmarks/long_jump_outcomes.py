@@ -4,14 +4,18 @@ run-up the root got, and how fast.
 
     .venv/bin/python benchmarks/long_jump_outcomes.py [--token C] [--method M] [--envs 128]
     .venv/bin/python benchmarks/long_jump_outcomes.py --method prior_only --prior-speeds 2.5 3.5
+    .venv/bin/python benchmarks/long_jump_outcomes.py --method prior_only --prior-clips --gait-rates 2.0 2.5 3.0
 
 Each environment's first episode, deterministic, as `tasktokens eval task --task long_jump` runs
 them (seed 1). The task's own end tests are wrapped to see which rule ended an episode before the
 environment resets it. --prior-speeds runs one line per LongJumpConfig.prior_speed (for the
-methods that use the prior).
+methods that use the prior), --gait-rates one per LongJumpConfig.prior_gait_rate (with the clip
+gait: the prior alone with --prior-clips, or a token trained beside it).
 """
 
 from __future__ import annotations
+
+import itertools
 
 import torch
 from task_rollout import policy_arguments, run_first_episodes
@@ -68,21 +72,25 @@ def summary(rec: Outcomes, life: float) -> str:
 
 
 def main() -> None:
-    a = policy_arguments(__doc__.splitlines()[0], "task_tokens", ("--prior-speeds", {"type": float, "nargs": "*", "default": [None]}))
-    print("| policy | prior speed | past the line | landed past it | L median / max (m) | success (L > 1.5 m) | left the corridor | fell | "
+    a = policy_arguments(__doc__.splitlines()[0], "task_tokens", ("--prior-speeds", {"type": float, "nargs": "*", "default": [None]}),
+                         ("--gait-rates", {"type": float, "nargs": "*", "default": [None]}))
+    print("| policy | prior speed | gait rate | past the line | landed past it | L median / max (m) | success (L > 1.5 m) | left the corridor | fell | "
           "no landing in 300 steps | mean max x (m) | mean x speed (m/s) | steps |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-    for speed in a.prior_speeds:
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for speed, rate in itertools.product(a.prior_speeds, a.gait_rates):
         rec = Outcomes()
 
-        def on_env(env, speed=speed, rec=rec):
+        def on_env(env, speed=speed, rate=rate, rec=rec):
             if speed is not None:
                 env.task_cfg.prior_speed = speed
+            if rate is not None:
+                env.task_cfg.prior_gait_rate = rate
             rec.attach(env)
 
         life = run_first_episodes("long_jump", a.token, a.method, a.envs, rec.observe, on_env=on_env, prior_clips=a.prior_clips)
         name = a.method + (" + clip gait" if a.prior_clips else "")
-        print(f"| {name} | {'default' if speed is None else speed} {summary(rec, life)}")
+        shown = ["default" if v is None else v for v in (speed, rate)]
+        print(f"| {name} | {shown[0]} | {shown[1]} {summary(rec, life)}")
 
 
 if __name__ == "__main__":
