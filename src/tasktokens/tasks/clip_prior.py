@@ -125,8 +125,8 @@ JOG_GAIT = GaitSpec(JOG_CLIP, GAIT_RATES, GAIT_SPEEDS)
 """The gait of the direction and steering priors' fast commands."""
 RUN_CLIP = "humanoid3d_run"
 """The clip of long_jump's run-up: its flights are 1.39-1.40 m from the take-off foot's last
-contact to the landing foot (the jog clip's 1.07-1.10 m), and success needs a landing 1.5 m past
-the line."""
+contact to the landing foot (the jog clip's 1.07-1.10 m; benchmarks/clip_flights.py), and
+success needs a landing 1.5 m past the line."""
 
 
 def run_gait(rate: float, speed: float = 2.90) -> GaitSpec:

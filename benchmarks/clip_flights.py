@@ -1,0 +1,63 @@
+"""How far a clip's flights carry: for each flight (no foot near the ground), the distance along
+x from the take-off foot's last contact to the landing foot's first, from the clip's forward
+kinematics (a foot is in contact within 3 cm of its lowest height over the clip). long_jump's
+success needs a landing 1.5 m past the line with the take-off behind it, so a gait whose flights
+are shorter cannot pass it.
+
+    .venv/bin/python benchmarks/clip_flights.py [--clips jog run jump] [--cycles 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import torch
+
+from tasktokens.character import HUMANOID3D
+from tasktokens.motion.motion_lib import MotionLib, data_root
+
+
+def flights(lib: MotionLib, cycles: int, hz: float = 120.0, contact_margin: float = 0.03) -> list[tuple[float, float]]:
+    """(duration s, take-off -> landing x m) of each flight of clip 0 over `cycles` durations (a
+    non-looping clip holds its last frame after the end)."""
+    t = torch.arange(0.0, cycles * float(lib.duration[0]), 1.0 / hz)
+    st = lib.state(torch.zeros_like(t, dtype=torch.long), t)
+    feet = HUMANOID3D.body_indices(HUMANOID3D.contact_bodies)
+    z, x = st.body_pos[:, feet, 2], st.body_pos[:, feet, 0]
+    low = z < z.min(dim=0).values + contact_margin  # (T, 2)
+    air = ~low.any(dim=-1)
+    out, i = [], 0
+    while i < len(t):
+        if not air[i]:
+            i += 1
+            continue
+        j = i
+        while j < len(t) and air[j]:
+            j += 1
+        if i > 0 and j < len(t):  # a whole flight, with a contact before and after
+            out.append((float(t[j] - t[i]), float(x[j][low[j]].min() - x[i - 1][low[i - 1]].max())))
+        i = j
+    return out
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--clips", nargs="*", default=["jog", "run", "jump"])
+    p.add_argument("--cycles", type=int, default=3)
+    a = p.parse_args()
+    torch.set_num_threads(1)
+    print("| clip | mean root speed (m/s) | flights | duration (s) | take-off -> landing (m) |")
+    print("| --- | --- | --- | --- | --- |")
+    for name in a.clips:
+        lib = MotionLib.from_paths([data_root() / "motions" / "deepmimic" / "clips" / f"humanoid3d_{name}.txt"], HUMANOID3D)
+        cycles = a.cycles if lib.clips[0].loop else 1
+        f = flights(lib, cycles)
+        end = lib.state(torch.zeros(2, dtype=torch.long), torch.tensor([0.0, cycles * float(lib.duration[0])]))
+        speed = float((end.body_pos[1, 0, :2] - end.body_pos[0, 0, :2]).norm()) / (cycles * float(lib.duration[0]))
+        dur = f"{min(d for d, _ in f):.2f}-{max(d for d, _ in f):.2f}" if f else "-"
+        dist = f"{min(s for _, s in f):.2f}-{max(s for _, s in f):.2f}" if f else "-"
+        print(f"| {name} | {speed:.2f} | {len(f)} | {dur} | {dist} |")
+
+
+if __name__ == "__main__":
+    main()
