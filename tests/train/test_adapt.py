@@ -187,6 +187,21 @@ def test_resuming_a_token_through_another_bfm_is_refused_and_loses_nothing(tmp_p
     assert runner.samples >= 64
 
 
+def test_resumed_fine_tune_keeps_each_groups_rate_and_takes_a_new_one(tmp_path, tiny_bfm):
+    """Resume used to set every parameter group to the saved single rate, so a resumed fine_tune
+    trained the BFM at the encoder's 3e-4. Now the groups keep the config's rates, new ones too."""
+    import dataclasses
+
+    _adapt(tmp_path, tiny_bfm, method="fine_tune", samples=32).run()
+    cfg = dataclasses.replace(_adapt(tmp_path, tiny_bfm, method="fine_tune", samples=64), resume=True)
+    for bfm_lr, lr in ((2e-5, 3e-4), (1e-5, 1e-4)):
+        cfg = dataclasses.replace(cfg, fine_tune_bfm_lr=bfm_lr, ppo=dataclasses.replace(cfg.ppo, learning_rate=lr))
+        runner = cfg.run()
+        bfm_group, rest = runner.alg.optimizer.param_groups
+        assert (bfm_group["lr"], rest["lr"], runner.learning_rate) == (bfm_lr, lr, lr)
+        cfg = dataclasses.replace(cfg, samples=runner.samples + 32)
+
+
 def test_tokens_saved_before_prior_skills_load_without_skill_tokens_and_resume_only_so(tmp_path, tiny_bfm):
     """A hybrid token trained beside a prior without skill tokens must keep that prior: loading its
     config gives prior_skills False, and resuming it with skill tokens is refused, losing nothing."""

@@ -20,13 +20,18 @@ def test_return_at_takes_the_last_logged_value_up_to_the_stage():
     assert return_at(log, 7) != return_at(log, 7)  # nan: nothing logged yet
 
 
+def _small(tmp_path, tiny_bfm, **kw) -> ReportConfig:
+    args = dict(tasks=("reach", "strike"), methods=("task_tokens", "prior_only", "ppo_scratch"), samples=32, stages=2, seeds=1,
+                episodes=2, episode_steps=20, num_envs=4, gravity=(0.5, 1.0), friction=(1.0,), mass=(1.0,), ood_episodes=2,
+                bfm=tiny_bfm, runs=tmp_path / "runs", out_md=tmp_path / "results.md", out_json=tmp_path / "results.json",
+                plots_dir=tmp_path / "plots", discussion=tmp_path / "discussion.md",
+                adapt_overrides=dict(encoder_hidden=(32,), critic_hidden=(32,), torch_threads=1,
+                                     ppo=PPOConfig(steps_per_env=4, mini_batches=2, learning_epochs=1)))
+    return ReportConfig(**(args | kw))
+
+
 def test_small_report(tmp_path, tiny_bfm):
-    cfg = ReportConfig(tasks=("reach", "strike"), methods=("task_tokens", "prior_only", "ppo_scratch"), samples=32, stages=2, seeds=1,
-                       episodes=2, episode_steps=20, num_envs=4, gravity=(0.5, 1.0), friction=(1.0,), mass=(1.0,), ood_episodes=2,
-                       bfm=tiny_bfm, runs=tmp_path / "runs", out_md=tmp_path / "results.md", out_json=tmp_path / "results.json",
-                       plots_dir=tmp_path / "plots", discussion=tmp_path / "discussion.md",
-                       adapt_overrides=dict(encoder_hidden=(32,), critic_hidden=(32,), torch_threads=1,
-                                            ppo=PPOConfig(steps_per_env=4, mini_batches=2, learning_epochs=1)))
+    cfg = _small(tmp_path, tiny_bfm)
     (tmp_path / "discussion.md").write_text("## Comparison with the paper\n\nhand-written\n")
     results = cfg.run()
     saved = json.loads((tmp_path / "results.json").read_text())
@@ -52,6 +57,29 @@ def test_small_report(tmp_path, tiny_bfm):
     assert md.rstrip().endswith("## Comparison with the paper\n\nhand-written")  # the discussion follows the tables
     again = cfg.run()  # everything cached: same numbers without training
     assert again["success"] == results["success"]
+
+
+def test_keep_other_methods_re_runs_one_row_and_keeps_the_others_and_their_order(tmp_path, tiny_bfm):
+    """After a fix to one method its row is re-run alone: the other rows stay bitwise, in their
+    place, and the report says which row was re-run; a report of another budget is refused."""
+    _small(tmp_path, tiny_bfm, methods=("task_tokens", "ppo_scratch", "prior_only"), gravity=(1.0,)).run()
+    before = json.loads((tmp_path / "results.json").read_text())
+    rerun = _small(tmp_path, tiny_bfm, methods=("ppo_scratch",), gravity=(1.0,), runs=tmp_path / "fresh_runs", keep_other_methods=True)
+    after = rerun.run()
+    for key in ("success", "curves", "params", "naturalness"):
+        assert list(after[key]) == ["task_tokens", "ppo_scratch", "prior_only"]
+        assert after[key]["task_tokens"] == before[key]["task_tokens"] and after[key]["prior_only"] == before[key]["prior_only"]
+    assert after["ood"]["gravity"]["task_tokens"] == before["ood"]["gravity"]["task_tokens"]
+    assert (tmp_path / "fresh_runs" / "reach_ppo_scratch" / "seed0").is_dir()  # trained again, not read from the old runs
+    assert not (tmp_path / "fresh_runs" / "reach" / "seed0").exists()
+    assert set(after["reruns"]) == {"ppo_scratch"}
+    md = (tmp_path / "results.md").read_text()
+    assert "Re-run later (`--keep-other-methods`): ppo_scratch" in md
+    assert md.index("| task_tokens |") < md.index("| ppo_scratch |") < md.index("| prior_only |")
+    saved = (tmp_path / "results.json").read_bytes()
+    with pytest.raises(ValueError, match="re-run its methods with its own budget flags"):
+        _small(tmp_path, tiny_bfm, methods=("ppo_scratch",), samples=64, keep_other_methods=True).run()
+    assert (tmp_path / "results.json").read_bytes() == saved
 
 
 def test_a_cached_evaluation_judged_by_another_success_rule_is_redone(tmp_path):

@@ -29,6 +29,18 @@ def _config(out, samples, resume=False):
     )
 
 
+def _resumed_runner(cfg, out):
+    from tasktokens.algos.ppo import build_ppo
+    from tasktokens.tasks.tracking import TrackingEnv
+    from tasktokens.train.runner import Runner
+
+    env = TrackingEnv(cfg.env)
+    alg = build_ppo(env.get_observations(), env.num_actions, env.num_envs, cfg.ppo, cfg.models)
+    runner = Runner(env, alg, cfg.runner, out, cfg, HUMANOID3D)
+    runner.resume()
+    return runner
+
+
 def test_resume_continues_iteration_and_optimizer_state(tmp_path):
     first = _config(tmp_path, 64).run()  # 2 iterations of 8 envs x 4 steps
     assert first.iteration == 2 and first.samples == 64
@@ -44,21 +56,32 @@ def test_resume_continues_iteration_and_optimizer_state(tmp_path):
 
 def test_resume_loads_exactly_what_was_saved(tmp_path):
     first = _config(tmp_path, 32).run()
-    cfg = _config(tmp_path, 32, resume=True)
-    from tasktokens.algos.ppo import build_ppo
-    from tasktokens.tasks.tracking import TrackingEnv
-    from tasktokens.train.runner import Runner
-
-    env = TrackingEnv(cfg.env)
-    alg = build_ppo(env.get_observations(), env.num_actions, env.num_envs, cfg.ppo, cfg.models)
-    runner = Runner(env, alg, cfg.runner, tmp_path, cfg, HUMANOID3D)
-    runner.resume()
+    runner = _resumed_runner(_config(tmp_path, 32, resume=True), tmp_path)
     for k, v in first.alg.actor.state_dict().items():
         assert torch.equal(v, runner.alg.actor.state_dict()[k]), k
     a, b = first.alg.optimizer.state_dict()["state"], runner.alg.optimizer.state_dict()["state"]
     assert all(torch.equal(a[i]["exp_avg"], b[i]["exp_avg"]) for i in a)
     assert runner.iteration == first.iteration
-    assert torch.equal(env.fail_rate, first.env.fail_rate)
+    assert torch.equal(runner.env.fail_rate, first.env.fail_rate)
+
+
+@pytest.mark.parametrize("schedule", ["fixed", "adaptive"])
+def test_resume_learning_rate_is_the_configs_under_a_fixed_schedule_and_the_runs_under_adaptive(tmp_path, schedule):
+    """`--resume --ppo.learning-rate X` anneals a fixed-schedule run (tokens); an adaptive run
+    (the tracker) goes on from the rate it had adapted to, whatever the config says."""
+    import json
+
+    _config(tmp_path, 32).run()
+    state_path = tmp_path / "train_state.json"
+    state = json.loads(state_path.read_text())
+    state["learning_rate"] = 1.234e-4  # as if the schedule had moved it
+    state_path.write_text(json.dumps(state))
+    cfg = _config(tmp_path, 64, resume=True)
+    cfg = dataclasses.replace(cfg, ppo=dataclasses.replace(cfg.ppo, schedule=schedule, learning_rate=5e-5))
+    runner = _resumed_runner(cfg, tmp_path)
+    want = 5e-5 if schedule == "fixed" else 1.234e-4
+    assert runner.learning_rate == pytest.approx(want)
+    assert all(g["lr"] == pytest.approx(want) for g in runner.alg.optimizer.param_groups)
 
 
 def test_resume_without_checkpoint_is_a_clear_error(tmp_path):

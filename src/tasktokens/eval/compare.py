@@ -13,6 +13,7 @@ import json
 import shutil
 import statistics
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import tyro
@@ -27,6 +28,8 @@ from tasktokens.train.checkpoint import CONFIG, WEIGHTS, repo_relative, saved_sa
 from tasktokens.train.model_card import describe_machine
 
 console = Console(stderr=True)
+PER_METHOD = ("success", "success_std", "curves", "return", "return_std", "return_curves", "params", "samples_to_90", "naturalness")
+"""The report's tables keyed by method, then task (ood and ood_steps add the physics quantity first)."""
 TRAINED = ("task_tokens", "task_tokens_prior", "fine_tune", "lora", "latent_policy", "ppo_scratch")
 NO_PRIOR_TASKS = ("strike", "long_jump")
 """Tasks with no prior_only / task_tokens_prior cell in the report, as in the paper's table
@@ -67,16 +70,22 @@ class ReportConfig:
     discussion: Path | None = Path("docs/results_discussion.md")
     """Hand-written comparison with the paper, appended to results.md when the file exists (kept
     in its own file so that regenerating the tables keeps it)."""
+    keep_other_methods: bool = False
+    """Start from the report in out_json and re-run only --methods, keeping the other methods' rows
+    (after a fix to one method, without the others' cached runs); refused unless that report has
+    this budget and BFM. The re-run methods are named in the report with their machine and date."""
     adapt_overrides: tyro.conf.Suppress[dict] = field(default_factory=dict)
     """Extra AdaptConfig fields (tests use small networks)."""
 
+    def budget(self) -> dict:
+        return {"samples": self.samples, "stages": self.stages, "seeds": self.seeds, "seeds_other": self.seeds_other,
+                "episodes": self.episodes, "ood_episodes": self.ood_episodes}
+
     def run(self) -> dict:
-        results = {"budget": {"samples": self.samples, "stages": self.stages, "seeds": self.seeds, "seeds_other": self.seeds_other,
-                              "episodes": self.episodes, "ood_episodes": self.ood_episodes},
-                   "bfm": repo_relative(self.bfm),
-                   "success": {}, "success_std": {}, "curves": {}, "return": {}, "return_std": {}, "return_curves": {}, "params": {}, "samples_to_90": {}, "naturalness": {},
-                   "ood": {k: {} for k in OOD_KINDS}, "ood_steps": {k: {} for k in OOD_KINDS},
-                   "machine": describe_machine()}
+        results = self._kept_results() if self.keep_other_methods else {
+            "budget": self.budget(), "bfm": repo_relative(self.bfm), "machine": describe_machine(),
+            **{key: {} for key in PER_METHOD}, "ood": {k: {} for k in OOD_KINDS}, "ood_steps": {k: {} for k in OOD_KINDS}}
+        self._order = list(dict.fromkeys([*results["success"], *self.methods]))
         for method in self.methods:
             for task in self.tasks:
                 if method in ("prior_only", "task_tokens_prior") and task in NO_PRIOR_TASKS:
@@ -87,6 +96,23 @@ class ReportConfig:
         self.out_md.parent.mkdir(parents=True, exist_ok=True)
         self.out_md.write_text(render_markdown(results, self))
         console.print(f"wrote {self.out_md} and {self.out_json}")
+        return results
+
+    def _kept_results(self) -> dict:
+        """The report in out_json with the rows of self.methods emptied (in place, so that the
+        tables keep their order), for keep_other_methods."""
+        if not self.out_json.exists():
+            raise FileNotFoundError(f"{self.out_json}: no report to keep rows of; run without --keep-other-methods")
+        results = json.loads(self.out_json.read_text())
+        theirs = (results.get("budget"), results.get("bfm"))
+        if theirs != (self.budget(), repo_relative(self.bfm)):
+            raise ValueError(f"{self.out_json} was made with budget {theirs[0]} and BFM {theirs[1]}, not {self.budget()} and "
+                             f"{repo_relative(self.bfm)}: re-run its methods with its own budget flags, or the whole report")
+        for method in self.methods:
+            for table in [results[key] for key in PER_METHOD] + [results[key][kind] for key in ("ood", "ood_steps") for kind in OOD_KINDS]:
+                if method in table:
+                    table[method] = {}
+            results.setdefault("reruns", {})[method] = f"{date.today().isoformat()}, {describe_machine()}"
         return results
 
     # --- one method x task cell ----------------------------------------------------------------
@@ -216,7 +242,7 @@ class ReportConfig:
 
     def _color(self, method: str) -> str:
         """One colour per method in every panel (panels without some methods keep the others')."""
-        return f"C{self.methods.index(method) % 10}"
+        return f"C{self._order.index(method) % 10}"
 
     @staticmethod
     def _legend(fig, axes) -> None:
@@ -319,7 +345,8 @@ def render_markdown(results: dict, cfg: ReportConfig) -> str:
     lines = ["# Results: Task Tokens against baselines", "",
              f"Generated by `tasktokens report` with budget: {b['samples']:,} samples per run in {b['stages']} stages, "
              f"{b['seeds']} seeds for task_tokens and fine_tune ({b['seeds_other']} otherwise), {b['episodes']} evaluation episodes, "
-             f"{b['ood_episodes']} per out-of-distribution point. BFM: `{results.get('bfm', 'not recorded')}`. Machine: {results.get('machine', 'not recorded')}.", "",
+             f"{b['ood_episodes']} per out-of-distribution point. BFM: `{results.get('bfm', 'not recorded')}`. Machine: {results.get('machine', 'not recorded')}."
+             + "".join(f" Re-run later (`--keep-other-methods`): {m}, {when}." for m, when in results.get("reruns", {}).items()), "",
              "## Success (mean +- std over seeds)", "", "| method | " + " | ".join(cfg.tasks) + " | params | samples to 90% |",
              "| --- | " + " | ".join("---" for _ in cfg.tasks) + " | --- | --- |"]
     for method, per_task in results["success"].items():

@@ -229,6 +229,18 @@ class Runner(TrainLoop):
         self.alg.learning_rate = lr
         super().set_learning_rate(lr)
 
+    def resume(self) -> None:
+        """Continue from the last checkpoint. Under the fixed schedule with this config's learning
+        rates, group by group, so `--resume --ppo.learning-rate X` anneals a run and fine_tune's
+        BFM group keeps its own rate (the saved single rate used to override both); under the
+        adaptive schedule with the rate the run had adapted to."""
+        config_lr, group_lrs = self.alg.learning_rate, [g["lr"] for g in self.optimizer.param_groups]
+        super().resume()
+        if self.alg.schedule == "fixed":
+            self.alg.learning_rate = config_lr
+            for group, lr in zip(self.optimizer.param_groups, group_lrs, strict=True):
+                group["lr"] = lr
+
     def tensors(self) -> dict[str, torch.Tensor]:
         actor = {f"actor.{k}": v for k, v in self.alg.actor.state_dict().items()}
         critic = {f"critic.{k}": v for k, v in self.alg.critic.state_dict().items()}
