@@ -79,6 +79,8 @@ def test_keep_other_methods_re_runs_one_row_and_keeps_the_others_and_their_order
     saved = (tmp_path / "results.json").read_bytes()
     with pytest.raises(ValueError, match="re-run its methods with its own budget flags"):
         _small(tmp_path, tiny_bfm, methods=("ppo_scratch",), samples=64, keep_other_methods=True).run()
+    with pytest.raises(ValueError, match=r"pass them all with --tasks"):
+        _small(tmp_path, tiny_bfm, methods=("ppo_scratch",), tasks=("reach",), gravity=(1.0,), keep_other_methods=True).run()
     assert (tmp_path / "results.json").read_bytes() == saved
 
 

@@ -108,6 +108,9 @@ class ReportConfig:
         if theirs != (self.budget(), repo_relative(self.bfm)):
             raise ValueError(f"{self.out_json} was made with budget {theirs[0]} and BFM {theirs[1]}, not {self.budget()} and "
                              f"{repo_relative(self.bfm)}: re-run its methods with its own budget flags, or the whole report")
+        tasks = {task for per_task in results["success"].values() for task in per_task}
+        if not tasks <= set(self.tasks):
+            raise ValueError(f"{self.out_json} has the tasks {sorted(tasks)}: pass them all with --tasks, or its columns would be lost")
         for method in self.methods:
             for table in [results[key] for key in PER_METHOD] + [results[key][kind] for key in ("ood", "ood_steps") for kind in OOD_KINDS]:
                 if method in table:
