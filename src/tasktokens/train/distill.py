@@ -214,12 +214,6 @@ class DistillRunner(TrainLoop):
         self.action_offset, self.action_scale = torch.as_tensor(offset), torch.as_tensor(scale)
         self._buffer: list[tuple] = []
 
-    def resume(self) -> None:
-        """Continue from the last checkpoint with this config's learning rate: distillation has no
-        schedule of its own, so `--resume --learning-rate X` is how a run is annealed."""
-        super().resume()
-        self.set_learning_rate(self.dcfg.learning_rate)
-
     def tensors(self) -> dict[str, Tensor]:
         """The BFM's weights: the moving average when --ema-decay is on (parameters only: the
         normaliser statistics are the live ones, already a running mean)."""

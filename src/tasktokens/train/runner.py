@@ -84,6 +84,10 @@ class TrainLoop:
     def load_extra_state(self, extra: dict) -> None:
         """Restore what extra_state saved (an empty dict for runs saved without it)."""
 
+    adapts_learning_rate = False
+    """Whether the loop moves its own learning rate, which resume then restores; otherwise resume
+    keeps the config's rates (the optimizer state would bring back the saved ones)."""
+
     @property
     def learning_rate(self) -> float:
         return self.optimizer.param_groups[0]["lr"]
@@ -119,9 +123,14 @@ class TrainLoop:
             raise CheckpointError(f"{self.out}: {WEIGHTS} is at {meta['samples']:,} samples but {STATE_JSON} at {state['samples']:,}: "
                                   f"the folder mixes two checkpoints; resume from the run folder that wrote {WEIGHTS} "
                                   f"(or start without --resume)")
+        config_lrs = [group["lr"] for group in self.optimizer.param_groups]
         self.load_tensors(tensors)
         self.optimizer.load_state_dict(state["optimizer"])
-        self.set_learning_rate(state["learning_rate"])
+        if self.adapts_learning_rate:  # go on from the rate the run had adapted to
+            self.set_learning_rate(state["learning_rate"])
+        else:  # this config's rates, group by group: `--resume --learning-rate X` anneals a run
+            for group, lr in zip(self.optimizer.param_groups, config_lrs, strict=True):
+                group["lr"] = lr
         torch.set_rng_state(state["torch_rng"])
         self.iteration, self.samples = state["iteration"], state["samples"]
         self.wall_seconds = state["wall_seconds"]
@@ -229,17 +238,11 @@ class Runner(TrainLoop):
         self.alg.learning_rate = lr
         super().set_learning_rate(lr)
 
-    def resume(self) -> None:
-        """Continue from the last checkpoint. Under the fixed schedule with this config's learning
-        rates, group by group, so `--resume --ppo.learning-rate X` anneals a run and fine_tune's
-        BFM group keeps its own rate (the saved single rate used to override both); under the
-        adaptive schedule with the rate the run had adapted to."""
-        config_lr, group_lrs = self.alg.learning_rate, [g["lr"] for g in self.optimizer.param_groups]
-        super().resume()
-        if self.alg.schedule == "fixed":
-            self.alg.learning_rate = config_lr
-            for group, lr in zip(self.optimizer.param_groups, group_lrs, strict=True):
-                group["lr"] = lr
+    @property
+    def adapts_learning_rate(self) -> bool:
+        """rsl_rl's adaptive schedule moves the rate; under the fixed one a resumed run takes the
+        config's rates (`--resume --ppo.learning-rate X`; fine_tune's BFM group keeps its own)."""
+        return self.alg.schedule != "fixed"
 
     def tensors(self) -> dict[str, torch.Tensor]:
         actor = {f"actor.{k}": v for k, v in self.alg.actor.state_dict().items()}
