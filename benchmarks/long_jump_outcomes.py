@@ -18,7 +18,7 @@ from __future__ import annotations
 import itertools
 
 import torch
-from task_rollout import policy_arguments, run_first_episodes
+from task_rollout import gait_of, policy_arguments, run_first_episodes
 
 
 class Outcomes:
@@ -87,7 +87,7 @@ def main() -> None:
                 env.task_cfg.prior_gait_rate = rate
             rec.attach(env)
 
-        life = run_first_episodes("long_jump", a.token, a.method, a.envs, rec.observe, on_env=on_env, prior_clips=a.prior_clips)
+        life = run_first_episodes("long_jump", a.token, a.method, a.envs, rec.observe, on_env=on_env, clip_gait=gait_of(a))
         name = a.method + (" + clip gait" if a.prior_clips else "")
         shown = ["default" if v is None else v for v in (speed, rate)]
         print(f"| {name} | {shown[0]} | {shown[1]} {summary(rec, life)}")

@@ -12,14 +12,14 @@ degrees) and both. Facing more than 45 degrees away from the motion needs side o
 from __future__ import annotations
 
 import torch
-from task_rollout import binned_means, policy_arguments, run_first_episodes
+from task_rollout import binned_means, gait_of, policy_arguments, run_first_episodes
 
 from tasktokens.tasks.rewards import direction_errors, facing_cosine, step_ok_direction, step_ok_steering
 
 BINS_DEG = ((0, 45), (45, 90), (90, 135), (135, 181))
 
 
-def measure(token, method: str, envs: int) -> dict:
+def measure(token, method: str, envs: int, clip_gait=None) -> dict:
     angle, vel_ok, face_ok, both_ok = [], [], [], []
     within_45 = torch.cos(torch.deg2rad(torch.tensor(45.0)))
 
@@ -31,16 +31,17 @@ def measure(token, method: str, envs: int) -> dict:
         angle.append(between[judged]), vel_ok.append(step_ok_direction(e_rel)[judged])
         face_ok.append((cos >= within_45)[judged]), both_ok.append(step_ok_steering(e_rel, cos)[judged])
 
-    life = run_first_episodes("steering", token, method, envs, observe)
+    envs_seen = []
+    life = run_first_episodes("steering", token, method, envs, observe, on_env=envs_seen.append, clip_gait=clip_gait)
     angle, vel_ok, face_ok, both_ok = (torch.cat(x) for x in (angle, vel_ok, face_ok, both_ok))
     rows = {f"{lo}-{min(hi, 180)} deg": (*means, n) for lo, hi, means, n in binned_means(angle, BINS_DEG, (vel_ok, face_ok, both_ok))}
-    return {"rows": rows, "steps_before_fall": life}
+    return {"rows": rows, "steps_before_fall": life, "success_rate": envs_seen[0].segments.rate}
 
 
 def main() -> None:
     a = policy_arguments(__doc__.splitlines()[0], "task_tokens_prior")
-    out = measure(a.token, a.method, a.envs)
-    print(f"mean steps before the first fall: {out['steps_before_fall']:.0f} of 300")
+    out = measure(a.token, a.method, a.envs, gait_of(a))
+    print(f"success rate {out['success_rate']:.3f} (as eval task), mean steps before the first fall: {out['steps_before_fall']:.0f} of 300")
     print("| facing vs direction | velocity ok | facing ok | both | judged steps |")
     print("| --- | --- | --- | --- | --- |")
     for name, (v, f, b, n) in out["rows"].items():

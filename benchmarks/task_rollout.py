@@ -12,6 +12,7 @@ from tasktokens.eval.bfm import SHIPPED_BFM
 from tasktokens.eval.task import load_policy
 from tasktokens.tasks import get_task
 from tasktokens.tasks.base import TaskEnvConfig
+from tasktokens.tasks.clip_prior import GaitOptions
 
 
 def policy_arguments(description: str, default_method: str, *extra: tuple[str, dict]) -> argparse.Namespace:
@@ -22,6 +23,8 @@ def policy_arguments(description: str, default_method: str, *extra: tuple[str, d
     p.add_argument("--method", default=default_method)
     p.add_argument("--envs", type=int, default=64)
     p.add_argument("--prior-clips", action="store_true", help="prior_only: with the clip gait (tasks/clip_prior.py)")
+    p.add_argument("--gait", type=float, nargs=2, metavar=("TOP_RATE", "FEEDBACK"), default=None,
+                   help="the jog gait's options (clip_prior.GaitOptions): prior_only's with --prior-clips, or in place of a clip-gait token's own (a probe)")
     for flag, kwargs in extra:
         p.add_argument(flag, **kwargs)
     args = p.parse_args()
@@ -29,18 +32,24 @@ def policy_arguments(description: str, default_method: str, *extra: tuple[str, d
     return args
 
 
+def gait_of(args: argparse.Namespace) -> GaitOptions | None:
+    """The clip gait the command line asks for: --gait's, else the defaults with --prior-clips."""
+    if args.gait is not None:
+        return GaitOptions(*args.gait)
+    return GaitOptions() if args.prior_clips else None
+
+
 def run_first_episodes(task: str, token, method: str, envs: int, observe, steps: int = 300, seed: int = 1, on_env=None,
-                       prior_clips: bool = False) -> float:
+                       clip_gait: GaitOptions | None = None) -> float:
     """Step the policy (the shipped BFM for prior_only) with fall termination, calling
     observe(env, alive (N,) bool) after every step; alive turns False at an environment's first
-    fall. on_env(env), if given, sees the environments before the first step; prior_clips: as
-    `eval task --prior-clips`. Returns the mean
-    steps before the first fall."""
+    fall. on_env(env), if given, sees the environments before the first step; clip_gait: as
+    eval/task.py load_policy's. Returns the mean steps before the first fall."""
     spec = get_task(task)
     env = spec.env_cls(spec.config_cls(env=TaskEnvConfig(num_envs=envs, num_threads=1, episode_steps=steps, seed=seed)))
     if on_env is not None:
         on_env(env)
-    actor, _ = load_policy(task, method, token, SHIPPED_BFM, env, prior_clips)
+    actor, _ = load_policy(task, method, token, SHIPPED_BFM, env, clip_gait)
     obs, alive, life = env.get_observations(), torch.ones(envs, dtype=torch.bool), torch.zeros(envs)
     with torch.inference_mode():
         for _ in range(steps):

@@ -24,7 +24,8 @@ ENTITIES = len(HUMANOID3D.conditionable_bodies) + 1
 
 @pytest.fixture(scope="module")
 def gait() -> cp.ClipGait:
-    return cp.ClipGait.from_data(HUMANOID3D, goal_times(NEAR, DT), DT)
+    """Every calibrated rate, feedback SPEED_FEEDBACK."""
+    return cp.ClipGait.from_data(HUMANOID3D, goal_times(NEAR, DT), DT, cp.GaitSpec(cp.JOG_CLIP, cp.GAIT_RATES, cp.GAIT_SPEEDS))
 
 
 @pytest.fixture(scope="module")
@@ -108,6 +109,45 @@ def test_the_speed_asked_for_interpolates_and_grows_with_the_lag(gait, lib):
     assert pelvis_far[1] > pelvis_far[0] + 0.05  # commanded 0.3 m/s above its speed: asked 0.6 more
 
 
+def test_a_stronger_feedback_asks_what_a_weaker_one_asks_of_a_faster_command(gait, lib):
+    """With feedback k the command v asks v + k (v - s): feedback 2 at v gives the goals feedback
+    1 gives at v' = (3v - s) / 2 (both ask 3v - 2s), for a character at speed s."""
+    proprio, direction, s = _at_frame(lib, 12)
+    strong = cp.ClipGait.from_data(HUMANOID3D, goal_times(NEAR, DT), DT, cp.GaitSpec(cp.JOG_CLIP, cp.GAIT_RATES, cp.GAIT_SPEEDS, 2.0))
+    v = s + 0.25  # asks s + 0.75 with feedback 2: between calibrated speeds, not clamped
+    assert cp.GAIT_SPEEDS[0] < s + 0.75 < cp.GAIT_SPEEDS[-1]
+    torch.testing.assert_close(strong.goal_frames(proprio, direction, torch.tensor([v])),
+                               gait.goal_frames(proprio, direction, torch.tensor([(3 * v - s) / 2])), atol=1e-5, rtol=0)
+
+
+def test_gait_options_pick_the_rates_up_to_the_top_one():
+    legacy = cp.LEGACY_GAIT.spec()
+    assert legacy.rates == (1.0, 1.2, 1.4, 1.6, 1.8, 2.0) and legacy.speeds[-1] == 3.61 and legacy.speed_feedback == 1.0
+    fast = cp.GaitOptions(top_rate=2.8, speed_feedback=2.0).spec()
+    assert fast.rates[-2:] == (2.4, 2.8) and len(fast.speeds) == 8 and fast.speed_feedback == 2.0
+    assert cp.GaitOptions(top_rate=2.2).spec().rates[-1] == 2.0  # between rates: the one below
+    with pytest.raises(ValueError, match="below the slowest"):
+        cp.GaitOptions(top_rate=0.5).spec()
+
+
+def test_the_top_rate_caps_what_a_far_behind_character_is_shown(lib):
+    """A command far above the character's speed asks more than any calibrated speed: the legacy
+    gait shows rate 2.0's goals, the fast one rate 2.8's (further ahead)."""
+    proprio, direction, _ = _at_frame(lib, 12)
+    times = goal_times(NEAR, DT)
+    frames = {}
+    for name, opts in (("legacy", cp.LEGACY_GAIT), ("fast", cp.GaitOptions(2.8, 2.0))):
+        g = cp.ClipGait.from_data(HUMANOID3D, times, DT, opts.spec())
+        frames[name] = g.goal_frames(proprio, direction, torch.tensor([3.5]))
+    body_idx = torch.tensor(HUMANOID3D.body_indices(HUMANOID3D.conditionable_bodies))
+    for name, rate in (("legacy", 2.0), ("fast", 2.8)):
+        table = cp.clip_goal_table(lib, 0, times * rate, DT, body_idx)
+        idx = torch.cdist(cp.match_features(proprio, HUMANOID3D.num_bodies), table.features).argmin(dim=-1)
+        angle = torch.clamp(torch.atan2(direction[:, 1], direction[:, 0])[:, None], -2.0 * times, 2.0 * times)
+        torch.testing.assert_close(frames[name][..., :-2], cp.turn_goal_frames(table.goals[idx], angle), atol=1e-4, rtol=0)
+    assert float(frames["fast"][0, -1, 0, 0]) > float(frames["legacy"][0, -1, 0, 0]) + 0.1  # far pelvis goal further ahead
+
+
 def test_direction_prior_uses_the_clip_gait_only_for_fast_commands(gait, lib):
     cur = lib.state(torch.zeros(2, dtype=torch.long), torch.tensor([0.1, 0.2]))
     proprio = compute_proprioception(cur.body_pos, cur.body_quat, cur.body_lin_vel, cur.body_ang_vel)
@@ -128,7 +168,7 @@ def test_priors_without_a_clip_gait_refuse_it():
     spec = get_task("reach")
     env = spec.env_cls(spec.config_cls(env=TaskEnvConfig(num_envs=1, num_threads=1)))
     with pytest.raises(ValueError, match="no clip gait"):
-        env.prior_fn(NEAR, ENTITIES, (), clip_gait=True)
+        env.prior_fn(NEAR, ENTITIES, (), clip_gait=cp.GaitOptions())
 
 
 def test_steering_and_long_jump_priors_take_the_clip_gait(gait, lib):
@@ -176,7 +216,7 @@ def test_the_long_jump_prior_runs_on_the_run_clip_at_its_rate():
     cfg = spec.config_cls(env=TaskEnvConfig(num_envs=1, num_threads=1))
     cfg.prior_gait_rate = 2.0
     env = spec.env_cls(cfg)
-    prior = env.prior_fn(NEAR, ENTITIES, (), clip_gait=True)
+    prior = env.prior_fn(NEAR, ENTITIES, (), clip_gait=cp.GaitOptions())
     run = MotionLib.from_paths([RUN], HUMANOID3D)
     i = 4
     cur = run.state(torch.zeros(1, dtype=torch.long), torch.tensor([i * DT]))

@@ -269,15 +269,38 @@ def test_adapt_with_the_clip_gait_records_it_and_eval_uses_it(tmp_path, tiny_bfm
     import dataclasses
 
     from tasktokens.eval.task import TaskEval
+    from tasktokens.tasks.clip_prior import GaitOptions
     from tasktokens.train.adapt import saved_adapt_config
 
     cfg = dataclasses.replace(_adapt(tmp_path, tiny_bfm, "direction", prior=True), prior_clips=True)
     cfg.run()
     _, meta = load_weights(tmp_path / WEIGHTS, HUMANOID3D)
     assert meta["config"]["prior_clips"] is True
+    assert (meta["config"]["prior_gait_top_rate"], meta["config"]["prior_gait_feedback"]) == (2.8, 2.0)
     legacy = {k: v for k, v in meta["config"].items() if k != "prior_clips"}
     assert saved_adapt_config(legacy).prior_clips is False
+    before_gait = {k: v for k, v in meta["config"].items() if not k.startswith("prior_gait_")}
+    assert saved_adapt_config(before_gait).gait_options() == GaitOptions(top_rate=2.0, speed_feedback=1.0)
     report = TaskEval(task="direction", method="task_tokens_prior", token=tmp_path / WEIGHTS, episodes=2, episode_steps=20).run()
     assert report["samples_trained"] == 32
     prior_only = TaskEval(task="direction", method="prior_only", bfm=tiny_bfm, episodes=2, episode_steps=20, prior_clips=True).run()
     assert prior_only["prior_clips"] is True and prior_only["trainable_params"] == 0
+    assert prior_only["prior_gait"] == {"top_rate": 2.8, "speed_feedback": 2.0}
+    # a probe may swap the gait a token was trained beside: another gait moves a lagging fast command
+    from tasktokens.eval.task import load_policy
+    from tasktokens.tasks import get_task
+    from tasktokens.tasks.base import TaskEnvConfig
+
+    spec = get_task("direction")
+    env = spec.env_cls(spec.config_cls(env=TaskEnvConfig(num_envs=8, num_threads=1)))
+    obs = env.get_observations()
+    fast = env.target_speed >= 3.0  # asks more than 3.84 m/s of a character at clip speed: beyond rate 2.0
+    assert bool(fast.any()) and bool((~fast).any())
+    with torch.inference_mode():
+        own, same, legacy = (load_policy("direction", "task_tokens_prior", tmp_path / WEIGHTS, tiny_bfm, env, g)[0](obs)
+                             for g in (None, GaitOptions(2.8, 2.0), GaitOptions(2.0, 1.0)))
+    torch.testing.assert_close(own, same, atol=0, rtol=0)
+    assert not torch.allclose(own[fast], legacy[fast])
+    slow = env.target_speed < 2.0  # the root goals, whatever the gait
+    assert bool(slow.any())
+    torch.testing.assert_close(own[slow], legacy[slow], atol=0, rtol=0)

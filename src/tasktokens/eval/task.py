@@ -25,6 +25,7 @@ from tasktokens.models.task_tokens import TaskTokenActor, trainable_parameters
 from tasktokens.motion.motion_lib import MotionLib, default_motion_paths
 from tasktokens.tasks import get_task
 from tasktokens.tasks.base import TaskEnvConfig
+from tasktokens.tasks.clip_prior import GaitOptions
 from tasktokens.train.adapt import build_actor, needs_bfm, run_name, saved_adapt_config, split_method
 from tasktokens.train.checkpoint import REPO_ROOT, CheckpointError, load_weights, resolve_saved_path
 from tasktokens.train.distill import load_bfm
@@ -51,12 +52,13 @@ def policy_path(task: str, method: Method, token: Path | None) -> Path:
     return path
 
 
-def load_policy(task: str, method: Method, token: Path | None, bfm_path: Path, env, prior_clips: bool = False) -> tuple[torch.nn.Module, int]:
-    """The policy of a method on an environment, and the samples it was trained for; prior_clips:
-    prior_only with the clip gait (trained policies use the prior they were trained beside)."""
+def load_policy(task: str, method: Method, token: Path | None, bfm_path: Path, env, clip_gait: GaitOptions | None = None) -> tuple[torch.nn.Module, int]:
+    """The policy of a method on an environment, and the samples it was trained for. clip_gait:
+    prior_only's clip gait (None: the root goals alone); a token trained beside the clip gait
+    keeps the gait it was trained with unless clip_gait replaces it (a probe: benchmarks/)."""
     if method == "prior_only":
         bfm, _ = load_bfm(bfm_path, env.character)
-        prior_fn = env.prior_fn(bfm.cfg.near_steps, len(env.character.conditionable_bodies) + 1, bfm.cfg.skill_names, prior_clips)
+        prior_fn = env.prior_fn(bfm.cfg.near_steps, len(env.character.conditionable_bodies) + 1, bfm.cfg.skill_names, clip_gait)
         return TaskTokenActor(env.get_observations(), bfm, None, prior_fn).eval(), 0
     trained, prior = split_method(method)
     path = policy_path(task, method, token)
@@ -68,6 +70,8 @@ def load_policy(task: str, method: Method, token: Path | None, bfm_path: Path, e
         raise ValueError(f"{path}: trained with method {cfg.method!r}, not {trained!r}; pass --method {cfg.method}")
     # the saved config names the BFM relative to the repository: valid from any working directory
     bfm = load_bfm(resolve_saved_path(cfg.bfm), env.character)[0] if needs_bfm(cfg.method) else None
+    if clip_gait is not None and cfg.prior_clips:
+        cfg = dataclasses.replace(cfg, prior_gait_top_rate=clip_gait.top_rate, prior_gait_feedback=clip_gait.speed_feedback)
     actor = build_actor(dataclasses.replace(cfg, prior=prior or cfg.prior), env, bfm)
     load_saved_state(actor, {k[6:]: v for k, v in tensors.items() if k.startswith("actor.")})
     return actor.eval(), int(meta.get("samples", 0))
@@ -150,6 +154,15 @@ class TaskEval:
     prior_clips: bool = False
     """prior_only: with the clip gait (tasks/clip_prior.py; direction, steering, long_jump). Trained policies
     use the prior they were trained beside."""
+    prior_gait_top_rate: float = GaitOptions.top_rate
+    """prior_only with --prior-clips: the jog gait's fastest rate (AdaptConfig.prior_gait_top_rate;
+    2.0 gives the gait of before the twenty-third session)."""
+    prior_gait_feedback: float = GaitOptions.speed_feedback
+    """prior_only with --prior-clips: the jog gait's speed feedback (AdaptConfig.prior_gait_feedback;
+    1.0 before the twenty-third session)."""
+
+    def gait_options(self) -> GaitOptions | None:
+        return GaitOptions(self.prior_gait_top_rate, self.prior_gait_feedback) if self.prior_clips else None
 
     def run(self) -> dict:
         spec = get_task(self.task)
@@ -157,7 +170,7 @@ class TaskEval:
                                 friction_scale=self.friction_scale, mass_scale=self.mass_scale, speed_window_steps=self.speed_window_steps,
                                 init_motions=self.init_motions)
         env = spec.env_cls(spec.config_cls(env=env_cfg))
-        actor, samples = load_policy(self.task, self.method, self.token, self.bfm, env, self.prior_clips)
+        actor, samples = load_policy(self.task, self.method, self.token, self.bfm, env, self.gait_options())
         recorder = RecordingWriter(env.sim.model, 1.0 / env.dt, f"{self.task} {self.method}") if self.record else None
         poses, alive = [], []
 
@@ -176,6 +189,7 @@ class TaskEval:
             extra["init_motions"] = [str(p) for p in self.init_motions]
         if self.prior_clips:
             extra["prior_clips"] = True
+            extra["prior_gait"] = dataclasses.asdict(self.gait_options())
         report = {"task": self.task, "method": self.method, "success_rate": env.segments.rate, "episodes": self.episodes,
                   "trainable_params": trainable_parameters(actor), "samples_trained": samples, "mean_episode_steps": length.float().mean().item(),
                   "speed_window_steps": env.cfg.speed_window_steps,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import torch
 from tensordict import TensorDict
@@ -24,6 +24,9 @@ from tasktokens.motion.labels import is_locomotion
 from tasktokens.motion.motion_lib import MotionLib, default_motion_paths
 from tasktokens.sim.common import SimConfig
 from tasktokens.tasks.rewards import SegmentSuccess, VelocityWindow
+
+if TYPE_CHECKING:
+    from tasktokens.tasks.clip_prior import GaitOptions, GaitSpec
 
 Tensor = torch.Tensor
 
@@ -152,26 +155,26 @@ class TaskEnv:
         """(N,) bool: task-specific ends of an episode counted as failures (besides falls)."""
         return torch.zeros(self.num_envs, dtype=torch.bool)
 
-    def prior_fn(self, near_steps: tuple[int, ...], num_entities: int, skill_names: tuple[str, ...] = (), clip_gait: bool = False):
+    def prior_fn(self, near_steps: tuple[int, ...], num_entities: int, skill_names: tuple[str, ...] = (), clip_gait: GaitOptions | None = None):
         """Hand-written goals of this task for a BFM whose near goal frames are near_steps control
         steps ahead (BFMConfig.near_steps): a function (proprio, task obs) -> Goals (tasks/priors.py),
         or an error if the task has none. skill_names (BFMConfig.skill_names; empty: none) lets the
-        prior show the BFM's skill token; clip_gait gives fast commands full-body goals from the jog
-        clip (tasks/clip_prior.py; direction, steering), long_jump's run-up those of the run clip."""
+        prior show the BFM's skill token; clip_gait (None: off) gives fast commands full-body goals
+        from the jog clip as its options say (tasks/clip_prior.py; direction, steering), long_jump's
+        run-up those of the run clip (its own rate, LongJumpConfig.prior_gait_rate)."""
         raise NotImplementedError(f"{type(self).__name__} has no hand-written prior; run it without --prior")
 
-    def check_no_clip_gait(self, clip_gait: bool) -> None:
+    def check_no_clip_gait(self, clip_gait: GaitOptions | None) -> None:
         """For the priors that have no clip gait."""
-        if clip_gait:
+        if clip_gait is not None:
             raise ValueError(f"{type(self).__name__}: its prior has no clip gait; --prior-clips is for direction, steering and long_jump")
 
-    def clip_gait(self, near_steps: tuple[int, ...], spec=None):
-        """A clip's gait for this environment's goal frames (tasks/clip_prior.py; spec: a
-        GaitSpec, default the jog clip's JOG_GAIT)."""
-        from tasktokens.tasks.clip_prior import JOG_GAIT, ClipGait
+    def clip_gait(self, near_steps: tuple[int, ...], spec: GaitSpec):
+        """A clip's gait for this environment's goal frames (tasks/clip_prior.py)."""
+        from tasktokens.tasks.clip_prior import ClipGait
         from tasktokens.tasks.priors import goal_times
 
-        return ClipGait.from_data(self.character, goal_times(near_steps, self.dt), self.dt, spec or JOG_GAIT)
+        return ClipGait.from_data(self.character, goal_times(near_steps, self.dt), self.dt, spec)
 
     # --- state helpers -----------------------------------------------------------------------
     @property

@@ -92,19 +92,21 @@ def turn_goal_frames(frames: Tensor, angle: Tensor) -> Tensor:
 
 JOG_CLIP = "humanoid3d_jog"
 """The clip whose goals the direction and steering gait shows (MIT, motions/deepmimic/clips)."""
-GAIT_RATES = (1.0, 1.2, 1.4, 1.6, 1.8, 2.0)
+GAIT_RATES = (1.0, 1.2, 1.4, 1.6, 1.8, 2.0, 2.4, 2.8)
 """How many times further ahead than real time the goal frames show the clip."""
-GAIT_SPEEDS = (2.02, 2.10, 2.32, 2.94, 3.40, 3.61)
+GAIT_SPEEDS = (2.02, 2.10, 2.32, 2.94, 3.40, 3.61, 3.70, 3.84)
 """Planar root speed (m/s) BFM v4 reaches under the jog clip's goals at each of GAIT_RATES, heading
-straight (benchmarks/clip_gait_speed.py: 32 environments, steps 60-199; upright 0.81-0.97). The
+straight (benchmarks/clip_gait_speed.py: 32 environments, steps 60-199, upright 0.81-0.97; rates
+2.4 and 2.8: 64 environments, upright 0.91 / 0.89; beyond, the speed stays below 3.95). The
 BFM lags goals that are re-matched to it every step (real time: 2.0 m/s on a 2.8 m/s clip), so
 the goals are shown ahead of time to ask for a speed."""
 GAIT_MIN_SPEED = 2.0
 """Commands from this speed (m/s) get the clip's goals (the slowest GAIT_SPEEDS); slower ones
 keep the root goals, which the BFM follows well up to 2 m/s."""
 SPEED_FEEDBACK = 1.0
-"""The speed asked for is v* + SPEED_FEEDBACK (v* - s), s the root's current speed along the
-command (prior only, direction, 64 episodes: success 0.308 without it, 0.392 with it)."""
+"""Default of GaitSpec.speed_feedback: the speed asked for is v* + SPEED_FEEDBACK (v* - s), s the
+root's current speed along the command (prior only, direction, 64 episodes: success 0.308 without
+it, 0.392 with it)."""
 
 
 @dataclass(frozen=True)
@@ -119,10 +121,34 @@ class GaitSpec:
     """How many times further ahead than real time the goal frames show the clip."""
     speeds: tuple[float, ...]
     """Planar root speed (m/s) BFM v4 reaches at each rate (increasing)."""
+    speed_feedback: float = SPEED_FEEDBACK
+    """With several rates: the speed asked for is v* + speed_feedback (v* - s), s the root's
+    current speed along the command, so a character that lags is shown goals further ahead."""
 
 
-JOG_GAIT = GaitSpec(JOG_CLIP, GAIT_RATES, GAIT_SPEEDS)
-"""The gait of the direction and steering priors' fast commands."""
+@dataclass(frozen=True)
+class GaitOptions:
+    """How the jog gait of the direction and steering priors asks for speed (AdaptConfig's
+    prior_gait_top_rate and prior_gait_feedback, saved with each token)."""
+
+    top_rate: float = 2.8
+    """The fastest of GAIT_RATES the gait may show (2.0 before the twenty-third session)."""
+    speed_feedback: float = 2.0
+    """GaitSpec.speed_feedback (1.0 before the twenty-third session). The direction hybrid shipped
+    then, with no retraining, 1,024 episodes: 0.745 at (2.0, 1.0), 0.771 at (2.8, 2.0); most of
+    its fast segments that fail are first segments of an episode still accelerating when the
+    grace period ends (benchmarks/direction_failures.py)."""
+
+    def spec(self) -> GaitSpec:
+        """The jog clip's gait at the rates up to top_rate."""
+        n = sum(r <= self.top_rate + 1e-9 for r in GAIT_RATES)
+        if n == 0:
+            raise ValueError(f"prior_gait_top_rate {self.top_rate} is below the slowest jog gait rate {GAIT_RATES[0]}; pick one of {GAIT_RATES}")
+        return GaitSpec(JOG_CLIP, GAIT_RATES[:n], GAIT_SPEEDS[:n], self.speed_feedback)
+
+
+LEGACY_GAIT = GaitOptions(top_rate=2.0, speed_feedback=1.0)
+"""The jog gait of tokens trained before GaitOptions existed."""
 RUN_CLIP = "humanoid3d_run"
 """The clip of long_jump's run-up: its flights are 1.39-1.40 m from the take-off foot's last
 contact to the landing foot (the jog clip's 1.07-1.10 m; benchmarks/clip_flights.py), and
@@ -143,7 +169,7 @@ class ClipGait:
     direction."""
 
     def __init__(self, lib: MotionLib, clip: int, goal_times: Tensor, dt: float, body_idx: Tensor, num_bodies: int,
-                 rates: tuple[float, ...] = GAIT_RATES, speeds: tuple[float, ...] = GAIT_SPEEDS):
+                 rates: tuple[float, ...] = GAIT_RATES, speeds: tuple[float, ...] = GAIT_SPEEDS, speed_feedback: float = SPEED_FEEDBACK):
         if len(rates) != len(speeds) or not rates or list(speeds) != sorted(speeds):
             raise ValueError(f"a gait needs one increasing calibrated speed per rate, got rates {rates}, speeds {speeds}")
         tables = [clip_goal_table(lib, clip, goal_times * r, dt, body_idx) for r in rates]
@@ -151,10 +177,10 @@ class ClipGait:
         self.goals = torch.stack([t.goals for t in tables])  # (R, M, F, E, GOAL_FEATURES)
         self.speeds = torch.tensor(speeds)
         self.goal_times, self.num_bodies = goal_times, num_bodies
-        self.min_speed = GAIT_MIN_SPEED
+        self.min_speed, self.speed_feedback = GAIT_MIN_SPEED, speed_feedback
 
     @classmethod
-    def from_data(cls, character, goal_times: Tensor, dt: float, spec: GaitSpec = JOG_GAIT) -> ClipGait:
+    def from_data(cls, character, goal_times: Tensor, dt: float, spec: GaitSpec) -> ClipGait:
         """The gait of spec's clip from the motion data folder (motion_lib.data_root)."""
         from tasktokens.motion.motion_lib import data_root
 
@@ -162,7 +188,8 @@ class ClipGait:
         if not path.exists():
             raise FileNotFoundError(f"{path}: the clip gait prior needs the MIT clip {spec.clip}; set TASKTOKENS_DATA to the data folder")
         body_idx = torch.tensor(character.body_indices(character.conditionable_bodies))
-        return cls(MotionLib.from_paths([path], character), 0, goal_times, dt, body_idx, character.num_bodies, spec.rates, spec.speeds)
+        return cls(MotionLib.from_paths([path], character), 0, goal_times, dt, body_idx, character.num_bodies, spec.rates, spec.speeds,
+                   spec.speed_feedback)
 
     def _at_speed(self, idx: Tensor, asked: Tensor) -> Tensor:
         """Goal frames (N, F, E, GOAL_FEATURES) of table frames idx (N,) for the asked speeds (N,)."""
@@ -181,7 +208,7 @@ class ClipGait:
         dev = proprio.device
         lin = root_velocity_column(self.num_bodies)
         along = (proprio[:, lin : lin + 2] * direction_h).sum(-1)
-        asked = speed + SPEED_FEEDBACK * (speed - along)
+        asked = speed + self.speed_feedback * (speed - along)
         idx = torch.cdist(match_features(proprio, self.num_bodies), self.features.to(dev)).argmin(dim=-1)
         frames = self._at_speed(idx, asked)
         angle = turn_limited(torch.atan2(direction_h[:, 1], direction_h[:, 0]), self.goal_times.to(dev))

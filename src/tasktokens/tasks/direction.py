@@ -15,6 +15,7 @@ of the paper's U[1.2, 6.0] for SMPL with more running data.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -22,6 +23,9 @@ from tasktokens.tasks import register_task
 from tasktokens.tasks.base import TaskEnv, TaskEnvConfig
 from tasktokens.tasks.priors import direction_prior
 from tasktokens.tasks.rewards import direction_errors, direction_reward, step_ok_direction
+
+if TYPE_CHECKING:
+    from tasktokens.tasks.clip_prior import GaitOptions
 
 Tensor = torch.Tensor
 
@@ -95,7 +99,7 @@ class DirectionEnv(TaskEnv):
         root, d = self.root_pos[0], self.target_dir[0] * (0.5 + 0.5 * float(self.target_speed[0]))
         return {"direction": ("arrow", [0.95, 0.75, 0.1, 1.0], [float(root[0]), float(root[1]), 0.0, float(d[0]), float(d[1]), 0.0])}
 
-    def prior_fn(self, near_steps: tuple[int, ...], num_entities: int, skill_names: tuple[str, ...] = (), clip_gait: bool = False):
+    def prior_fn(self, near_steps: tuple[int, ...], num_entities: int, skill_names: tuple[str, ...] = (), clip_gait: GaitOptions | None = None):
         """Hand-written goals: velocity, heading along it, pelvis upright, gait skill (tasks/priors.py);
         with clip_gait, the jog clip's full-body goals for fast commands (tasks/clip_prior.py)."""
-        return direction_prior(near_steps, num_entities, self.dt, skill_names, self.clip_gait(near_steps) if clip_gait else None)
+        return direction_prior(near_steps, num_entities, self.dt, skill_names, self.clip_gait(near_steps, clip_gait.spec()) if clip_gait is not None else None)

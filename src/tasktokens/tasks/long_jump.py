@@ -14,12 +14,16 @@ Episodes start at x = 0 facing +x from locomotion reference states.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import torch
 
 from tasktokens.tasks import register_task
 from tasktokens.tasks.base import TaskEnv, TaskEnvConfig
 from tasktokens.tasks.priors import long_jump_prior
+
+if TYPE_CHECKING:
+    from tasktokens.tasks.clip_prior import GaitOptions
 
 Tensor = torch.Tensor
 
@@ -135,12 +139,12 @@ class LongJumpEnv(TaskEnv):
     def episode_over(self) -> Tensor:
         return self.landed
 
-    def prior_fn(self, near_steps: tuple[int, ...], num_entities: int, skill_names: tuple[str, ...] = (), clip_gait: bool = False):
+    def prior_fn(self, near_steps: tuple[int, ...], num_entities: int, skill_names: tuple[str, ...] = (), clip_gait: GaitOptions | None = None):
         """Hand-written goals: run along the corridor, steering back to its centre line (tasks/priors.py
         long_jump_prior); with clip_gait the run clip's full-body goals (clip_prior.run_gait)."""
         from tasktokens.tasks.clip_prior import run_gait
 
         c = self.task_cfg
-        gait = self.clip_gait(near_steps, run_gait(c.prior_gait_rate)) if clip_gait else None
+        gait = self.clip_gait(near_steps, run_gait(c.prior_gait_rate)) if clip_gait is not None else None
         return long_jump_prior(near_steps, num_entities, self.dt, skill_names, c.prior_speed, c.prior_aim_ahead, c.prior_hold_distance,
                                c.goal_x - c.line_x, gait)

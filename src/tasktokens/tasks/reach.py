@@ -9,6 +9,7 @@ hand-target distance. Success: from 60 steps after each new target, distance <= 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -16,6 +17,9 @@ from tasktokens.tasks import register_task
 from tasktokens.tasks.base import TaskEnv, TaskEnvConfig
 from tasktokens.tasks.priors import reach_prior
 from tasktokens.tasks.rewards import reach_reward, step_ok_reach
+
+if TYPE_CHECKING:
+    from tasktokens.tasks.clip_prior import GaitOptions
 
 Tensor = torch.Tensor
 
@@ -76,7 +80,7 @@ class ReachEnv(TaskEnv):
         t = self.target[0]
         return {"target": ("sphere", [0.9, 0.2, 0.2, 1.0], [float(t[0]), float(t[1]), float(t[2]), 0.0, 0.0, 0.0])}
 
-    def prior_fn(self, near_steps: tuple[int, ...], num_entities: int, skill_names: tuple[str, ...] = (), clip_gait: bool = False):
+    def prior_fn(self, near_steps: tuple[int, ...], num_entities: int, skill_names: tuple[str, ...] = (), clip_gait: GaitOptions | None = None):
         """Hand-written goal: the right hand at the target in the far frame (tasks/priors.py). No
         skill token: punch, kick, dance_spin and crawl tokens left the hand 0.74-0.91 m from the
         target (without: 0.75; `benchmarks/reach_priors.py --skill S`, BFM v4)."""

@@ -11,6 +11,7 @@ direction (1.0-3.5 m/s).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -18,6 +19,9 @@ from tasktokens.tasks import register_task
 from tasktokens.tasks.direction import DirectionConfig, DirectionEnv, next_yaw_speed
 from tasktokens.tasks.priors import steering_prior
 from tasktokens.tasks.rewards import direction_errors, facing_cosine, steering_reward, step_ok_steering
+
+if TYPE_CHECKING:
+    from tasktokens.tasks.clip_prior import GaitOptions
 
 Tensor = torch.Tensor
 
@@ -64,7 +68,7 @@ class SteeringEnv(DirectionEnv):
         facing = ("arrow", [0.2, 0.5, 0.95, 1.0], [float(root[0]), float(root[1]), 0.0, float(f[0]), float(f[1]), 0.0])
         return super().markers() | {"facing": facing}
 
-    def prior_fn(self, near_steps: tuple[int, ...], num_entities: int, skill_names: tuple[str, ...] = (), clip_gait: bool = False):
+    def prior_fn(self, near_steps: tuple[int, ...], num_entities: int, skill_names: tuple[str, ...] = (), clip_gait: GaitOptions | None = None):
         """Hand-written goals: velocity, heading along it, gait skill; the facing is the token's
         (tasks/priors.py says why); with clip_gait the jog clip's goals for fast commands."""
-        return steering_prior(near_steps, num_entities, self.dt, skill_names, self.clip_gait(near_steps) if clip_gait else None)
+        return steering_prior(near_steps, num_entities, self.dt, skill_names, self.clip_gait(near_steps, clip_gait.spec()) if clip_gait is not None else None)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -21,6 +22,9 @@ from tasktokens.character.scene import build_scene
 from tasktokens.tasks import register_task
 from tasktokens.tasks.base import TaskEnv, TaskEnvConfig
 from tasktokens.tasks.priors import strike_prior
+
+if TYPE_CHECKING:
+    from tasktokens.tasks.clip_prior import GaitOptions
 
 Tensor = torch.Tensor
 BOX = "target_box"
@@ -155,7 +159,7 @@ class StrikeEnv(TaskEnv):
     def extra_termination(self) -> Tensor:
         return self.forbidden_contact()
 
-    def prior_fn(self, near_steps: tuple[int, ...], num_entities: int, skill_names: tuple[str, ...] = (), clip_gait: bool = False):
+    def prior_fn(self, near_steps: tuple[int, ...], num_entities: int, skill_names: tuple[str, ...] = (), clip_gait: GaitOptions | None = None):
         """Hand-written goals: walk to the box, stop near it with a striking skill token
         (tasks/priors.py strike_prior)."""
         self.check_no_clip_gait(clip_gait)

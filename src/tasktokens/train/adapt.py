@@ -21,6 +21,7 @@ from tasktokens.models.baselines import LatentActor, add_lora, load_saved_state,
 from tasktokens.models.task_tokens import TaskEncoder, TaskTokenActor
 from tasktokens.tasks import get_task
 from tasktokens.tasks.base import TaskEnvConfig
+from tasktokens.tasks.clip_prior import LEGACY_GAIT, GaitOptions
 from tasktokens.train.checkpoint import CONFIG, WEIGHTS, CheckpointError, from_jsonable, resolve_saved_path
 from tasktokens.train.distill import load_bfm
 from tasktokens.train.distributed import DistInfo, finish_distributed, init_distributed
@@ -63,6 +64,14 @@ class AdaptConfig:
     commanded speed (tasks/clip_prior.py), instead of the root goals under which BFM v4 stays below
     about 2.6 m/s; long_jump's run-up gets the run clip's (longer flights). Tokens saved before
     this setting existed load with False."""
+    prior_gait_top_rate: float = GaitOptions.top_rate
+    """With --prior-clips, direction and steering: the furthest ahead of real time the jog clip's
+    goals may be shown (one of tasks/clip_prior.py GAIT_RATES; 2.8 reaches 3.84 m/s straight
+    ahead). Tokens saved before this setting existed load with 2.0 (the rate ceiling then)."""
+    prior_gait_feedback: float = GaitOptions.speed_feedback
+    """With --prior-clips, direction and steering: the gait asks for v* + k (v* - s), s the
+    current speed along the command, so a lagging character is pushed harder. Tokens saved before
+    this setting existed load with 1.0."""
     samples: int = 2_500_000
     """Environment steps to train for (the default takes about 14 minutes on a 2-core CPU at
     ~3,000 samples/s: the README's main job)."""
@@ -118,6 +127,10 @@ class AdaptConfig:
     clips). E.g. clips ending in a held pose (`tasktokens motion hold`, scripts/hold_clips.sh) start
     reach standing: BFM v4 balances at rest but falls stopping mid-stride
     (docs/bfm-and-task-tokens.md). The after-training evaluation and video use the same starts."""
+
+    def gait_options(self) -> GaitOptions | None:
+        """The clip gait the prior shows (None: --no-prior-clips)."""
+        return GaitOptions(self.prior_gait_top_rate, self.prior_gait_feedback) if self.prior_clips else None
 
     def run_folder(self) -> Path:
         return self.out or Path("runs/tokens") / run_name(self.task, self.method, self.prior)
@@ -182,7 +195,7 @@ def _task_token_actor(cfg: AdaptConfig, env, bfm) -> TaskTokenActor:
     obs = env.get_observations()
     entities = len(env.character.conditionable_bodies) + 1
     skills = bfm.cfg.skill_names if cfg.prior_skills else ()
-    prior = env.prior_fn(bfm.cfg.near_steps, entities, skills, cfg.prior_clips) if cfg.prior else None
+    prior = env.prior_fn(bfm.cfg.near_steps, entities, skills, cfg.gait_options()) if cfg.prior else None
     encoder = TaskEncoder(env.num_task_obs, bfm.cfg.d_model, cfg.encoder_hidden, cfg.encoder_zero_init)
     return TaskTokenActor(obs, bfm, encoder, prior, cfg.action_std, cfg.token_shift_penalty)
 
@@ -211,10 +224,12 @@ def needs_bfm(method: str) -> bool:
     return method != "ppo_scratch"
 
 
-LEGACY_SETTINGS = {"prior_skills": False, "prior_clips": False}
+LEGACY_SETTINGS = {"prior_skills": False, "prior_clips": False, "prior_gait_top_rate": LEGACY_GAIT.top_rate,
+                   "prior_gait_feedback": LEGACY_GAIT.speed_feedback}
 """AdaptConfig fields added after tokens were saved, with the value that describes how a saved
 config without the field was trained (priors showed no skill token before prior_skills existed,
-and no clip goals before prior_clips)."""
+no clip goals before prior_clips, and the jog gait stopped at rate 2.0 with feedback 1 before
+prior_gait_top_rate and prior_gait_feedback)."""
 
 
 def saved_adapt_config(data: dict) -> AdaptConfig:
