@@ -73,7 +73,7 @@ def summary(rec: Outcomes, life: float) -> str:
 
 def main() -> None:
     a = policy_arguments(__doc__.splitlines()[0], "task_tokens", ("--prior-speeds", {"type": float, "nargs": "*", "default": [None]}),
-                         ("--gait-rates", {"type": float, "nargs": "*", "default": [None]}))
+                         ("--gait-rates", {"type": float, "nargs": "*", "default": [None]}), jog_gait=False)
     print("| policy | prior speed | gait rate | past the line | landed past it | L median / max (m) | success (L > 1.5 m) | left the corridor | fell | "
           "no landing in 300 steps | mean max x (m) | mean x speed (m/s) | steps |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")

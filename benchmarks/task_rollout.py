@@ -15,16 +15,18 @@ from tasktokens.tasks.base import TaskEnvConfig
 from tasktokens.tasks.clip_prior import GaitOptions
 
 
-def policy_arguments(description: str, default_method: str, *extra: tuple[str, dict]) -> argparse.Namespace:
-    """--token, --method, --envs and the extra (flag, argparse keywords); one torch thread (the
-    simulation runs on one too)."""
+def policy_arguments(description: str, default_method: str, *extra: tuple[str, dict], jog_gait: bool = True) -> argparse.Namespace:
+    """--token, --method, --envs, --prior-clips, --gait (only with jog_gait: the tasks whose prior
+    shows the jog gait) and the extra (flag, argparse keywords); one torch thread (the simulation
+    runs on one too)."""
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--token", default=None, help="token checkpoint (default: the shipped one of the method)")
     p.add_argument("--method", default=default_method)
     p.add_argument("--envs", type=int, default=64)
     p.add_argument("--prior-clips", action="store_true", help="prior_only: with the clip gait (tasks/clip_prior.py)")
-    p.add_argument("--gait", type=float, nargs=2, metavar=("TOP_RATE", "FEEDBACK"), default=None,
-                   help="the jog gait's options (clip_prior.GaitOptions): prior_only's with --prior-clips, or in place of a clip-gait token's own (a probe)")
+    if jog_gait:
+        p.add_argument("--gait", type=float, nargs=2, metavar=("TOP_RATE", "FEEDBACK"), default=None,
+                       help="the jog gait's options (clip_prior.GaitOptions): prior_only's with --prior-clips, or in place of a clip-gait token's own (a probe)")
     for flag, kwargs in extra:
         p.add_argument(flag, **kwargs)
     args = p.parse_args()
@@ -34,7 +36,7 @@ def policy_arguments(description: str, default_method: str, *extra: tuple[str, d
 
 def gait_of(args: argparse.Namespace) -> GaitOptions | None:
     """The clip gait the command line asks for: --gait's, else the defaults with --prior-clips."""
-    if args.gait is not None:
+    if getattr(args, "gait", None) is not None:
         return GaitOptions(*args.gait)
     return GaitOptions() if args.prior_clips else None
 

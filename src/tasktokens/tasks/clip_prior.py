@@ -147,7 +147,7 @@ class GaitOptions:
         return GaitSpec(JOG_CLIP, GAIT_RATES[:n], GAIT_SPEEDS[:n], self.speed_feedback)
 
 
-LEGACY_GAIT = GaitOptions(top_rate=2.0, speed_feedback=1.0)
+LEGACY_GAIT = GaitOptions(top_rate=2.0, speed_feedback=SPEED_FEEDBACK)
 """The jog gait of tokens trained before GaitOptions existed."""
 RUN_CLIP = "humanoid3d_run"
 """The clip of long_jump's run-up: its flights are 1.39-1.40 m from the take-off foot's last
