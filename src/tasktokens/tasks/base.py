@@ -176,6 +176,10 @@ class TaskEnv:
 
         return ClipGait.from_data(self.character, goal_times(near_steps, self.dt), self.dt, spec)
 
+    def jog_gait(self, near_steps: tuple[int, ...], options: GaitOptions | None):
+        """The jog clip's gait as options say, for the direction and steering priors (None: off)."""
+        return None if options is None else self.clip_gait(near_steps, options.spec())
+
     # --- state helpers -----------------------------------------------------------------------
     @property
     def root_pos(self) -> Tensor:

@@ -102,4 +102,4 @@ class DirectionEnv(TaskEnv):
     def prior_fn(self, near_steps: tuple[int, ...], num_entities: int, skill_names: tuple[str, ...] = (), clip_gait: GaitOptions | None = None):
         """Hand-written goals: velocity, heading along it, pelvis upright, gait skill (tasks/priors.py);
         with clip_gait, the jog clip's full-body goals for fast commands (tasks/clip_prior.py)."""
-        return direction_prior(near_steps, num_entities, self.dt, skill_names, self.clip_gait(near_steps, clip_gait.spec()) if clip_gait is not None else None)
+        return direction_prior(near_steps, num_entities, self.dt, skill_names, self.jog_gait(near_steps, clip_gait))

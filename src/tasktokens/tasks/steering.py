@@ -71,4 +71,4 @@ class SteeringEnv(DirectionEnv):
     def prior_fn(self, near_steps: tuple[int, ...], num_entities: int, skill_names: tuple[str, ...] = (), clip_gait: GaitOptions | None = None):
         """Hand-written goals: velocity, heading along it, gait skill; the facing is the token's
         (tasks/priors.py says why); with clip_gait the jog clip's goals for fast commands."""
-        return steering_prior(near_steps, num_entities, self.dt, skill_names, self.clip_gait(near_steps, clip_gait.spec()) if clip_gait is not None else None)
+        return steering_prior(near_steps, num_entities, self.dt, skill_names, self.jog_gait(near_steps, clip_gait))
