@@ -27,6 +27,8 @@ def policy_arguments(description: str, default_method: str, *extra: tuple[str, d
     if jog_gait:
         p.add_argument("--gait", type=float, nargs=2, metavar=("TOP_RATE", "FEEDBACK"), default=None,
                        help="the jog gait's options (clip_prior.GaitOptions): prior_only's with --prior-clips, or in place of a clip-gait token's own (a probe)")
+    else:
+        p.set_defaults(gait=None)  # gait_of reads args.gait either way
     for flag, kwargs in extra:
         p.add_argument(flag, **kwargs)
     args = p.parse_args()
@@ -36,7 +38,7 @@ def policy_arguments(description: str, default_method: str, *extra: tuple[str, d
 
 def gait_of(args: argparse.Namespace) -> GaitOptions | None:
     """The clip gait the command line asks for: --gait's, else the defaults with --prior-clips."""
-    if getattr(args, "gait", None) is not None:
+    if args.gait is not None:
         return GaitOptions(*args.gait)
     return GaitOptions() if args.prior_clips else None
 

@@ -26,7 +26,7 @@ from tasktokens.sim.common import SimConfig
 from tasktokens.tasks.rewards import SegmentSuccess, VelocityWindow
 
 if TYPE_CHECKING:
-    from tasktokens.tasks.clip_prior import GaitOptions, GaitSpec
+    from tasktokens.tasks.clip_prior import ClipGait, GaitOptions, GaitSpec
 
 Tensor = torch.Tensor
 
@@ -169,14 +169,14 @@ class TaskEnv:
         if clip_gait is not None:
             raise ValueError(f"{type(self).__name__}: its prior has no clip gait; --prior-clips is for direction, steering and long_jump")
 
-    def clip_gait(self, near_steps: tuple[int, ...], spec: GaitSpec):
+    def clip_gait(self, near_steps: tuple[int, ...], spec: GaitSpec) -> ClipGait:
         """A clip's gait for this environment's goal frames (tasks/clip_prior.py)."""
         from tasktokens.tasks.clip_prior import ClipGait
         from tasktokens.tasks.priors import goal_times
 
         return ClipGait.from_data(self.character, goal_times(near_steps, self.dt), self.dt, spec)
 
-    def jog_gait(self, near_steps: tuple[int, ...], options: GaitOptions | None):
+    def jog_gait(self, near_steps: tuple[int, ...], options: GaitOptions | None) -> ClipGait | None:
         """The jog clip's gait as options say, for the direction and steering priors (None: off)."""
         return None if options is None else self.clip_gait(near_steps, options.spec())
 
