@@ -14,6 +14,7 @@ import pytest
 
 from tasktokens.cli.main import main
 from tasktokens.motion.clip import load_clip
+from tasktokens.motion.labels import skill_label
 
 
 @pytest.fixture()
@@ -51,6 +52,18 @@ def test_motion_convert_writes_npz(clip_folder, character, walk_file, tmp_path):
     main(["motion", "convert", str(clip_folder), "--out", str(out)])
     assert sorted(p.name for p in out.iterdir()) == ["humanoid3d_walk.npz"]
     np.testing.assert_array_equal(load_clip(out / "humanoid3d_walk.npz", character).qpos, load_clip(walk_file, character).qpos)
+
+
+def test_motion_convert_skill_relabels_and_keeps_the_source(clip_folder, character, walk_file, tmp_path):
+    """--skill jog: the walk is saved as jog__humanoid3d_walk, labelled jog, its source (and so its
+    licence in model cards) still the original file."""
+    out = tmp_path / "npz"
+    main(["motion", "convert", str(clip_folder / walk_file.name), "--skill", "jog", "--out", str(out)])
+    assert sorted(p.name for p in out.iterdir()) == ["jog__humanoid3d_walk.npz"]
+    clip = load_clip(out / "jog__humanoid3d_walk.npz", character)
+    assert clip.name == "jog__humanoid3d_walk" and skill_label(clip.name) == "jog"
+    assert clip.source == str(clip_folder / walk_file.name)
+    np.testing.assert_array_equal(clip.qpos, load_clip(walk_file, character).qpos)
 
 
 def test_bench_sim_json(tmp_path):

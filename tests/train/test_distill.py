@@ -60,6 +60,8 @@ def test_full_goal_masks_show_everything_in_every_frame():
 def test_skill_labels():
     assert skill_label("humanoid3d_long_walk2_mirror") == "long_walk"
     assert skill_label("sie_humanoid3d_run_left03") == "run_left"
+    assert skill_label("run__sie_humanoid3d_run_left03") == "run"  # relabelled (motion convert --skill)
+    assert skill_label("long_walk__humanoid3d_walk_mirror_hold") == "long_walk"
     assert skill_label("humanoid3d_dance_a") == "dance_a"
 
 

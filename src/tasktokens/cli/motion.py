@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -16,6 +17,7 @@ from tasktokens.eval.report import write_json
 from tasktokens.motion.clip import ClipError, load_clip, save_npz
 from tasktokens.motion.derive import hold_clip
 from tasktokens.motion.kinematics import clip_kinematics
+from tasktokens.motion.labels import SKILL_SEPARATOR
 from tasktokens.motion.motion_lib import MotionLib, default_motion_paths, load_clips
 
 console = Console(stderr=True)
@@ -62,6 +64,9 @@ class MotionConvert:
     """Clip files or folders."""
     out: Path = Path("motions_npz")
     """Output folder."""
+    skill: str | None = None
+    """Label the clips with this skill (names become SKILL__NAME, motion/labels.py), e.g. `run` so
+    that a BFM distilled with a `run` skill can continue with more runs; default: by their names."""
     character: str = "humanoid3d"
     """Character the clips are for."""
 
@@ -69,6 +74,8 @@ class MotionConvert:
         clips, failed = load_clips(self.paths, get_character(self.character))
         self.out.mkdir(parents=True, exist_ok=True)
         for clip in clips:
+            if self.skill:  # the source path stays the original file's, so model cards keep its licence
+                clip = dataclasses.replace(clip, name=f"{self.skill}{SKILL_SEPARATOR}{clip.name}")
             save_npz(clip, self.out / f"{clip.name}.npz")
         console.print(f"wrote {len(clips)} clips to {self.out}; {len(failed)} failed")
         for f in failed:

@@ -6,6 +6,9 @@ LOCOMOTION_KEYWORDS = ("walk", "jog", "run", "zombie")
 """Walk, jog, run, stealthy/zombie walks and the long walks are locomotion."""
 HOLD_SUFFIX = "_hold"
 """Name suffix of clips that end in a held pose (motion/derive.py); the skill is the source's."""
+SKILL_SEPARATOR = "__"
+"""A clip named SKILL__NAME is labelled SKILL (`tasktokens motion convert --skill`): clips from
+another source can join a BFM's existing skill vocabulary, e.g. the SIE runs as `run`."""
 
 
 def is_locomotion(clip_name: str) -> bool:
@@ -16,7 +19,10 @@ def is_locomotion(clip_name: str) -> bool:
 def skill_label(clip_name: str) -> str:
     """Skill of a clip from its name: without the character prefix, a hold or mirror suffix or
     trailing take numbers (humanoid3d_long_walk2_mirror -> long_walk, sie_humanoid3d_run_left03 ->
-    run_left, humanoid3d_long_walk3_mirror_hold -> long_walk: a held clip is its source's skill)."""
+    run_left, humanoid3d_long_walk3_mirror_hold -> long_walk: a held clip is its source's skill;
+    run__sie_humanoid3d_run_left03 -> run: a relabelled clip is the skill before the separator)."""
+    if SKILL_SEPARATOR in clip_name:
+        clip_name = clip_name.split(SKILL_SEPARATOR, 1)[0]
     name = clip_name.removesuffix(HOLD_SUFFIX).removesuffix("_mirror")
     for prefix in ("sie_humanoid3d_", "humanoid3d_"):
         name = name.removeprefix(prefix)
