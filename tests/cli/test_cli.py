@@ -54,7 +54,7 @@ def test_motion_convert_writes_npz(clip_folder, character, walk_file, tmp_path):
     np.testing.assert_array_equal(load_clip(out / "humanoid3d_walk.npz", character).qpos, load_clip(walk_file, character).qpos)
 
 
-def test_motion_convert_skill_relabels_and_keeps_the_source(clip_folder, character, walk_file, tmp_path):
+def test_motion_convert_skill_relabels_and_keeps_the_source(clip_folder, character, walk_file, tmp_path, capsys):
     """--skill jog: the walk is saved as jog__humanoid3d_walk, labelled jog, its source (and so its
     licence in model cards) still the original file."""
     out = tmp_path / "npz"
@@ -64,6 +64,9 @@ def test_motion_convert_skill_relabels_and_keeps_the_source(clip_folder, charact
     assert clip.name == "jog__humanoid3d_walk" and skill_label(clip.name) == "jog"
     assert clip.source == str(clip_folder / walk_file.name)
     np.testing.assert_array_equal(clip.qpos, load_clip(walk_file, character).qpos)
+    with pytest.raises(SystemExit) as exc:  # a label holding the separator would not read back
+        main(["motion", "convert", str(clip_folder / walk_file.name), "--skill", "a__b", "--out", str(out)])
+    assert exc.value.code == 2 and "--skill 'a__b'" in capsys.readouterr().err
 
 
 def test_bench_sim_json(tmp_path):

@@ -71,6 +71,8 @@ class MotionConvert:
     """Character the clips are for."""
 
     def run(self) -> None:
+        if self.skill is not None and (not self.skill or SKILL_SEPARATOR in self.skill):
+            raise ValueError(f"--skill {self.skill!r}: give a skill label without {SKILL_SEPARATOR!r}, e.g. --skill run")
         clips, failed = load_clips(self.paths, get_character(self.character))
         self.out.mkdir(parents=True, exist_ok=True)
         for clip in clips:
