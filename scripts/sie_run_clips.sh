@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The 46 SIE run clips (forward, left and right: starts, turns and stops at 2-5.7 m/s), labelled
+# The 46 SIE run clips (forward, left and right: starts, turns of up to 104 degrees and stops, peaks of 2.6-5.7 m/s), labelled
 # with the `run` skill of the MIT clips (tasktokens motion convert --skill), so that a BFM
 # distilled on the MIT clips can continue with them under its own skill vocabulary.
 # Licence: CC BY-NC 4.0 (Sony Interactive Entertainment), research use only; a model trained on

@@ -21,8 +21,7 @@ def skill_label(clip_name: str) -> str:
     trailing take numbers (humanoid3d_long_walk2_mirror -> long_walk, sie_humanoid3d_run_left03 ->
     run_left, humanoid3d_long_walk3_mirror_hold -> long_walk: a held clip is its source's skill;
     run__sie_humanoid3d_run_left03 -> run: a relabelled clip is the skill before the separator)."""
-    if SKILL_SEPARATOR in clip_name:
-        clip_name = clip_name.split(SKILL_SEPARATOR, 1)[0]
+    clip_name = clip_name.split(SKILL_SEPARATOR, 1)[0]
     name = clip_name.removesuffix(HOLD_SUFFIX).removesuffix("_mirror")
     for prefix in ("sie_humanoid3d_", "humanoid3d_"):
         name = name.removeprefix(prefix)
