@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from tasktokens.character import HUMANOID3D
-from tasktokens.motion.labels import skill_label
+from tasktokens.motion.labels import is_locomotion, skill_label
 from tasktokens.train.checkpoint import WEIGHTS, load_weights
 from tasktokens.train.distill import GoalMaskConfig, load_bfm, sample_goal_masks
 from tasktokens.train.runner import RunnerConfig
@@ -63,6 +63,7 @@ def test_skill_labels():
     assert skill_label("run__sie_humanoid3d_run_left03") == "run"  # relabelled (motion convert --skill)
     assert skill_label("long_walk__humanoid3d_walk_mirror_hold") == "long_walk"
     assert skill_label("humanoid3d_dance_a") == "dance_a"
+    assert is_locomotion("run__humanoid3d_punch") and not is_locomotion("punch__humanoid3d_walk")  # by the new label
 
 
 

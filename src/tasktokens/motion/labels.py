@@ -12,8 +12,10 @@ another source can join a BFM's existing skill vocabulary, e.g. the SIE runs as 
 
 
 def is_locomotion(clip_name: str) -> bool:
-    """Whether a clip is locomotion, by its name."""
-    return any(k in clip_name for k in LOCOMOTION_KEYWORDS)
+    """Whether a clip is locomotion, by its skill label (so a clip relabelled by `motion convert
+    --skill` counts as its new skill; for other names the label holds the same keywords)."""
+    label = skill_label(clip_name)
+    return any(k in label for k in LOCOMOTION_KEYWORDS)
 
 
 def skill_label(clip_name: str) -> str:
