@@ -74,3 +74,24 @@ def test_card_of_a_task_token_names_its_task_bfm_and_locomotion_clips(tmp_path, 
     assert "Task `reach`, method `task_tokens`" in text and str(tiny_bfm) in text
     clips = text.split("## Clips")[1]
     assert "humanoid3d_walk" in clips and "humanoid3d_punch" not in clips and "humanoid3d_backflip" not in clips
+
+
+def test_card_of_a_model_trained_on_non_commercial_clips_says_so_first(tmp_path):
+    """A tracker trained on an imported Reallusion clip: the card's first line under the title
+    names the restriction, and the clip's licence is among the data's."""
+    import dataclasses
+
+    from tasktokens.cli.main import main
+    from tasktokens.motion.licences import REALLUSION
+    from tasktokens.motion.motion_lib import data_root
+
+    clips = tmp_path / "clips"
+    main(["motion", "import", str(data_root() / "motions" / "reallusion-sword-shield-noncommercial" / "clips" / "RL_Avatar_Idle_Ready_Motion.npy"),
+          "--out", str(clips)])
+    cfg = _config(tmp_path / "run", 32)
+    cfg.env = dataclasses.replace(cfg.env, motions=(clips / "idle__rl_idle_ready.npz",))
+    cfg.run()
+    (tmp_path / "eval.json").write_text(json.dumps({"success_rate": 0.5}))
+    lines = Ship(run_dir=tmp_path / "run", out=tmp_path / "shipped", eval_json=tmp_path / "eval.json", eval_command="e").run().read_text().splitlines()
+    assert lines[0].startswith("# ") and lines[2].startswith("**Non-commercial**") and REALLUSION in lines[2]
+    assert any(line.startswith("- Data: 1 clips") and REALLUSION in line for line in lines)

@@ -10,7 +10,7 @@ import sys
 import tyro
 
 from tasktokens.cli.bench import BenchSim
-from tasktokens.cli.motion import MotionCheck, MotionConvert, MotionHold, PlayMotion
+from tasktokens.cli.motion import MotionCheck, MotionConvert, MotionHold, MotionImport, PlayMotion
 from tasktokens.eval.bfm import BFMEval
 from tasktokens.eval.compare import ReportConfig
 from tasktokens.eval.export import ExportOnnx
@@ -29,6 +29,7 @@ from tasktokens.viz.serve import View
 COMMANDS: dict[tuple[str, ...], type] = {
     ("motion", "check"): MotionCheck,
     ("motion", "convert"): MotionConvert,
+    ("motion", "import"): MotionImport,
     ("motion", "hold"): MotionHold,
     ("bench", "sim"): BenchSim,
     ("play-motion",): PlayMotion,

@@ -14,7 +14,7 @@ from rich.console import Console
 
 from tasktokens.character import get_character
 from tasktokens.eval.report import write_json
-from tasktokens.motion.clip import ClipError, load_clip, save_npz
+from tasktokens.motion.clip import ClipError, find_clip_files, load_clip, save_npz
 from tasktokens.motion.derive import hold_clip
 from tasktokens.motion.kinematics import clip_kinematics
 from tasktokens.motion.labels import SKILL_SEPARATOR
@@ -82,6 +82,61 @@ class MotionConvert:
         console.print(f"wrote {len(clips)} clips to {self.out}; {len(failed)} failed")
         for f in failed:
             console.print(f"[red]failed[/red] {f['error']}")
+
+
+@dataclass
+class MotionImport:
+    """Import motion from other formats (SkeletonMotion .npy, DeepMimic .txt) as .npz clips."""
+
+    paths: tyro.conf.Positional[tuple[Path, ...]]
+    """Motion files or folders (folders: every file with a known suffix, recursively)."""
+    out: Path = Path("runs/clips_imported")
+    """Output folder for the .npz clips."""
+    format: str = "auto"
+    """Reader: auto (by file suffix: .npy skeleton_motion, .txt deepmimic) or a registered reader's name."""
+    skill: str | None = None
+    """Label every clip with this skill (names become SKILL__NAME); default: the reader's label
+    (ASE motion names map to walk_sideways, walk_backward, idle, turn, leap, ...), else the name's."""
+    fps: float = 30.0
+    """Frame rate of the written clips (the control rate); sources at other rates are resampled."""
+    json: Path | None = None
+    """Write {"imported": [per-clip report], "failed": [{"path", "error"}]} here."""
+    character: str = "humanoid3d"
+    """Character the clips are for (same skeleton; other skeletons need retargeting)."""
+
+    def run(self) -> dict:
+        from tasktokens.motion.importers import ImportOptions, import_file, importable_suffixes
+
+        if self.skill is not None and (not self.skill or SKILL_SEPARATOR in self.skill):
+            raise ValueError(f"--skill {self.skill!r}: give a skill label without {SKILL_SEPARATOR!r}, e.g. --skill idle")
+        if not self.fps > 0:
+            raise ValueError(f"--fps {self.fps}: give a positive frame rate, e.g. --fps 30")
+        char = get_character(self.character)
+        options = ImportOptions(fps=self.fps, skill=self.skill, format=self.format)
+        files = find_clip_files(self.paths, importable_suffixes(self.format))
+        self.out.mkdir(parents=True, exist_ok=True)
+        imported, failed = [], []
+        for path in files:
+            try:
+                clip, report = import_file(path, char, options)
+            except ClipError as err:
+                failed.append({"path": str(path), "error": str(err)})
+                continue
+            save_npz(clip, self.out / f"{clip.name}.npz")  # written as it goes: a later bad file loses nothing
+            imported.append(report)
+            swing = max((v["max"] for v in report.get("hinge_swing_deg", {}).values()), default=0.0)
+            console.print(f"{clip.name}: {clip.num_frames} frames, {clip.duration:.2f} s, skill {report['skill']}, "
+                          f"floor shift {report['floor_shift_m'] * 100:.1f} cm, hinge swing dropped <= {swing:.1f} deg")
+        result = {"imported": imported, "failed": failed}
+        write_json(self.json, result)
+        console.print(f"wrote {len(imported)} clips to {self.out}; {len(failed)} failed")
+        if failed:
+            for f in failed:
+                console.print(f"[red]failed[/red] {f['error']}")
+            raise ClipError(f"{len(failed)} of {len(files)} files failed to import (the {len(imported)} others are in {self.out}): {failed[0]['error']}")
+        if not files:
+            raise FileNotFoundError(f"no files with suffixes {importable_suffixes(self.format)} under {', '.join(map(str, self.paths))}")
+        return result
 
 
 @dataclass

@@ -18,6 +18,7 @@ import mujoco
 import numpy as np
 
 from tasktokens.character import Character
+from tasktokens.motion.licences import licence_of
 
 CLIP_SUFFIXES = (".txt", ".npz")
 
@@ -42,6 +43,8 @@ class MotionClip:
     """Name of the character whose qpos layout this is."""
     source: str = ""
     """File the clip came from."""
+    licence: str = ""
+    """Licence of the clip's data (motion/licences.py); empty: judged by the source's folder."""
 
     @property
     def num_frames(self) -> int:
@@ -156,7 +159,8 @@ def resample_uniform(qpos: np.ndarray, times: np.ndarray, dt: float, character: 
 def save_npz(clip: MotionClip, path: Path) -> None:
     """Write a clip in the project's format (qpos in the character's layout)."""
     np.savez_compressed(
-        path, qpos=clip.qpos, fps=clip.fps, loop=clip.loop, character=clip.character, name=clip.name, source=clip.source
+        path, qpos=clip.qpos, fps=clip.fps, loop=clip.loop, character=clip.character, name=clip.name, source=clip.source,
+        licence=clip.licence or licence_of(clip.source),
     )
 
 
@@ -166,6 +170,7 @@ def load_npz(path: Path, character: Character) -> MotionClip:
         with np.load(path, allow_pickle=False) as f:
             qpos, fps, loop = f["qpos"], float(f["fps"]), bool(f["loop"])
             char, name, source = str(f["character"]), str(f["name"]), str(f["source"])
+            licence = str(f["licence"]) if "licence" in f.files else ""  # older clips: judged by source
     except (OSError, KeyError, ValueError) as err:
         raise ClipError(f"{path}: not a tasktokens .npz clip ({err})") from err
     if char != character.name:
@@ -175,7 +180,7 @@ def load_npz(path: Path, character: Character) -> MotionClip:
         raise ClipError(f"{path}: qpos shape {qpos.shape}, expected (T>=2, {nq})")
     if not np.all(np.isfinite(qpos)) or fps <= 0:
         raise ClipError(f"{path}: NaN/inf values or non-positive fps")
-    return MotionClip(name, qpos, fps, loop, char, source or str(path))
+    return MotionClip(name, qpos, fps, loop, char, source or str(path), licence)
 
 
 def load_clip(path: Path, character: Character) -> MotionClip:
@@ -188,12 +193,13 @@ def load_clip(path: Path, character: Character) -> MotionClip:
     raise ClipError(f"{path}: unknown clip format; expected one of {CLIP_SUFFIXES}")
 
 
-def find_clip_files(paths) -> list[Path]:
-    """Clip files under the given files or folders (recursively), sorted; skips the character file."""
+def find_clip_files(paths, suffixes: tuple[str, ...] = CLIP_SUFFIXES) -> list[Path]:
+    """Files with these suffixes under the given files or folders (recursively), sorted; skips
+    the character file."""
     found: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            found += [f for f in sorted(p.rglob("*")) if f.suffix in CLIP_SUFFIXES and "character" not in f.name]
+            found += [f for f in sorted(p.rglob("*")) if f.suffix.lower() in suffixes and "character" not in f.name]
         elif p.exists():
             found.append(p)
         else:

@@ -27,4 +27,4 @@ def hold_clip(clip: MotionClip, start_s: float, end_s: float, hold_s: float) -> 
     i0, i1 = round(start_s * clip.fps), min(round(end_s * clip.fps), clip.num_frames - 1)
     held = np.repeat(clip.qpos[i1 : i1 + 1], round(hold_s * clip.fps), axis=0)
     qpos = np.concatenate([clip.qpos[i0 : i1 + 1], held])
-    return MotionClip(clip.name + HOLD_SUFFIX, qpos, clip.fps, False, clip.character, f"{clip.source} [{start_s}-{end_s} s + {hold_s} s hold]")
+    return MotionClip(clip.name + HOLD_SUFFIX, qpos, clip.fps, False, clip.character, f"{clip.source} [{start_s}-{end_s} s + {hold_s} s hold]", clip.licence)

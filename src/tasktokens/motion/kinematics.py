@@ -75,3 +75,31 @@ def velocity_at_body_origin(cvel, body_pos, com):
 
 def _torch_cross(a, b):
     return torch.linalg.cross(a, b, dim=-1)
+
+
+def lowest_geom_z(model: mujoco.MjModel, qpos: np.ndarray, body_names) -> np.ndarray:
+    """(T, nq) -> (T,): height of the lowest point of the named bodies' geoms at every frame
+    (boxes by their corners, spheres and capsules by their radius; other shapes by their centre)."""
+    data = mujoco.MjData(model)
+    bodies = {model.body(n).id for n in body_names}
+    geoms = [g for g in range(model.ngeom) if model.geom_bodyid[g] in bodies]
+    signs = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)], dtype=float)
+    out = np.empty(qpos.shape[0])
+    for t in range(qpos.shape[0]):
+        data.qpos[:] = qpos[t]
+        mujoco.mj_kinematics(model, data)
+        low = np.inf
+        for g in geoms:
+            size, centre, rot = model.geom_size[g], data.geom_xpos[g], data.geom_xmat[g].reshape(3, 3)
+            kind = model.geom_type[g]
+            if kind == mujoco.mjtGeom.mjGEOM_BOX:
+                z = (centre + (signs * size) @ rot.T)[:, 2].min()
+            elif kind == mujoco.mjtGeom.mjGEOM_SPHERE:
+                z = centre[2] - size[0]
+            elif kind == mujoco.mjtGeom.mjGEOM_CAPSULE:  # half-length along the local z axis
+                z = centre[2] - abs(rot[2, 2]) * size[1] - size[0]
+            else:
+                z = centre[2]
+            low = min(low, z)
+        out[t] = low
+    return out

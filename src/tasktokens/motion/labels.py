@@ -14,8 +14,8 @@ another source can join a BFM's existing skill vocabulary, e.g. the SIE runs as 
 def is_locomotion(clip_name: str) -> bool:
     """Whether a clip is locomotion, by its skill label (so a clip relabelled by `motion convert
     --skill` counts as its new skill; for other names the label holds the same keywords)."""
-    label = skill_label(clip_name)
-    return any(k in label for k in LOCOMOTION_KEYWORDS)
+    words = skill_label(clip_name).split("_")  # by whole words: "turn" holds "run" but is no locomotion
+    return any(k in words for k in LOCOMOTION_KEYWORDS)
 
 
 def skill_label(clip_name: str) -> str:

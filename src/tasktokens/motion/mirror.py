@@ -47,4 +47,4 @@ def mirror_clip(clip: MotionClip, character: Character) -> MotionClip:
             out[:, adr] = src[:, padr]
         else:
             raise ValueError(f"cannot mirror joint type {kind}")
-    return MotionClip(clip.name + "_mirror", out, clip.fps, clip.loop, clip.character, clip.source + " (mirrored)")
+    return MotionClip(clip.name + "_mirror", out, clip.fps, clip.loop, clip.character, clip.source + " (mirrored)", clip.licence)

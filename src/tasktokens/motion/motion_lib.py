@@ -20,6 +20,7 @@ from tasktokens import rotations as rot
 from tasktokens.character import Character
 from tasktokens.motion.clip import ClipError, MotionClip, find_clip_files, load_clip
 from tasktokens.motion.kinematics import clip_kinematics
+from tasktokens.motion.labels import skill_label
 from tasktokens.motion.mirror import mirror_clip
 
 Tensor = torch.Tensor
@@ -117,6 +118,21 @@ class MotionLib:
             return self.names.index(name)
         except ValueError:
             raise KeyError(f"no clip named {name!r}; known: {self.names}") from None
+
+    @property
+    def skills(self) -> list[str]:
+        """Skill label of each clip (motion/labels.py skill_label), in clip order."""
+        return [skill_label(n) for n in self.names]
+
+    def skill_weights(self, skills) -> Tensor:
+        """(C,) sampling weights for `sample_clips` that draw only clips of the given skills,
+        in proportion to their duration; raises KeyError naming the skills the library has."""
+        wanted = set(skills)
+        missing = wanted - set(self.skills)
+        if missing:
+            raise KeyError(f"no clips of skill {sorted(missing)}; the library has {sorted(set(self.skills))}")
+        mask = torch.tensor([s in wanted for s in self.skills], device=self.duration.device)
+        return torch.where(mask, self.duration, torch.zeros_like(self.duration))
 
     def sample_clips(self, n: int, weights: Tensor | None = None, generator: torch.Generator | None = None) -> Tensor:
         """n clip ids, by the given weights (default: proportional to duration)."""

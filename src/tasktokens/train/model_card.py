@@ -12,18 +12,10 @@ from pathlib import Path
 from rich.console import Console
 
 from tasktokens.character import get_character
+from tasktokens.motion.licences import is_non_commercial, licence_of
 from tasktokens.train.checkpoint import CONFIG, STATE, STATE_JSON, WEIGHTS, load_weights
 
 console = Console(stderr=True)
-
-
-def licence_of(source: str) -> str:
-    """Licence of a clip by the folder it came from (../shared/data/README.md)."""
-    if "sie-noncommercial" in source:
-        return "CC BY-NC 4.0 (Sony Interactive Entertainment): research use only"
-    if "deepmimic" in source:
-        return "MIT (DeepMimic)"
-    return "unknown: check the clip's source"
 
 
 def describe_machine() -> str:
@@ -102,7 +94,8 @@ def ship(cfg: Ship) -> Path:
         motions = config.get("motions") or config.get("env", {}).get("motions") or [str(p) for p in default_motion_paths()]
         clips = find_clip_files(motions)
     # by each clip's recorded source: a derived .npz (`motion hold`, `motion convert`) names the file it came from
-    licences = sorted({licence_of(load_clip(c, char).source) for c in clips})
+    loaded = [load_clip(c, char) for c in clips]
+    licences = sorted({clip.licence or licence_of(clip.source) for clip in loaded})
     size_mb = (cfg.out / WEIGHTS).stat().st_size / 1e6
     lines = [
         f"# {cfg.title}",
@@ -115,8 +108,10 @@ def ship(cfg: Ship) -> Path:
     if "task" in config:
         lines.insert(3, f"- Task `{config['task']}`, method `{config.get('method', 'task_tokens')}`{' with the prior' if config.get('prior') else ''}, "
                         f"trained through the frozen BFM `{config.get('bfm')}`; episodes start from reference states of the clips below.")
-    if any("CC BY-NC" in lic for lic in licences):
-        lines.append("- **Non-commercial**: trained on CC BY-NC 4.0 clips; this model inherits the restriction.")
+    restricted = [lic for lic in licences if is_non_commercial(lic)]
+    if restricted:  # first, under the title: whoever picks the model up must see it
+        lines.insert(2, f"**Non-commercial**: trained on clips licensed for non-commercial use only ({'; '.join(restricted)}); "
+                        "this model inherits the restriction.\n")
     if cfg.train_command:
         lines += ["", "## Training", "", f"```bash\n{cfg.train_command}\n```"]
     lines += ["", "## Results", "", f"```bash\n{cfg.eval_command}\n```", ""]
