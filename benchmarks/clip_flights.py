@@ -4,16 +4,21 @@ kinematics (a foot is in contact within 3 cm of its lowest height over the clip)
 success needs a landing 1.5 m past the line with the take-off behind it, so a gait whose flights
 are shorter cannot pass it.
 
-    .venv/bin/python benchmarks/clip_flights.py [--clips jog run jump] [--cycles 3]
+    .venv/bin/python benchmarks/clip_flights.py [--clips jog run jump] [--cycles 3] [--motions PATHS...]
+
+--motions (clip files or folders) measures every clip under them instead of the MIT clips named by
+--clips (with --clips too, only the clips whose names contain one of its words).
 """
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import torch
 
 from tasktokens.character import HUMANOID3D
+from tasktokens.motion.clip import find_clip_files
 from tasktokens.motion.motion_lib import MotionLib, data_root
 
 
@@ -42,14 +47,20 @@ def flights(lib: MotionLib, cycles: int, hz: float = 120.0, contact_margin: floa
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--clips", nargs="*", default=["jog", "run", "jump"])
+    p.add_argument("--clips", nargs="*", default=None, help="MIT clip names (default: jog run jump), or name filters with --motions")
     p.add_argument("--cycles", type=int, default=3)
+    p.add_argument("--motions", type=Path, nargs="*", default=[], help="clip files or folders to measure instead")
     a = p.parse_args()
+    if a.motions:
+        paths = [f for f in find_clip_files(a.motions) if a.clips is None or any(c in f.stem for c in a.clips)]
+    else:
+        paths = [data_root() / "motions" / "deepmimic" / "clips" / f"humanoid3d_{n}.txt" for n in a.clips or ["jog", "run", "jump"]]
     torch.set_num_threads(1)
     print("| clip | mean root speed (m/s) | flights | duration (s) | take-off -> landing (m) |")
     print("| --- | --- | --- | --- | --- |")
-    for name in a.clips:
-        lib = MotionLib.from_paths([data_root() / "motions" / "deepmimic" / "clips" / f"humanoid3d_{name}.txt"], HUMANOID3D)
+    for path in paths:
+        name = path.stem.removeprefix("humanoid3d_")
+        lib = MotionLib.from_paths([path], HUMANOID3D)
         cycles = a.cycles if lib.clips[0].loop else 1
         f = flights(lib, cycles)
         end = lib.state(torch.zeros(2, dtype=torch.long), torch.tensor([0.0, cycles * float(lib.duration[0])]))

@@ -14,3 +14,10 @@ def test_locomotion_by_label_matches_the_names_of_the_data():
     assert len(names) > 70
     for n in names:
         assert is_locomotion(n) == any(k in n for k in LOCOMOTION_KEYWORDS), n
+
+
+def test_skill_balance_gives_every_skill_the_same_mass():
+    from tasktokens.motion.labels import skill_balance
+
+    w = skill_balance(["reach", "reach", "reach", "reach", "walk", "idle"])
+    assert w.tolist() == [0.25, 0.25, 0.25, 0.25, 1.0, 1.0]

@@ -1,5 +1,6 @@
 """Tracking task: reward terms at hand-made states, termination, sampling, fall rule."""
 
+import dataclasses
 import math
 
 import pytest
@@ -134,6 +135,19 @@ def test_curriculum_fades_in_non_locomotion_clips():
     assert env.sampling_weights().tolist() == pytest.approx([1.2, 0.6])
     env.samples = 5000
     assert env.sampling_weights().tolist() == pytest.approx([1.2, 1.2])
+
+
+def test_balanced_skills_share_the_sampling_mass():
+    """Walk, its mirror-free copy as a second walk clip, and a kick: balanced, the two walks share
+    one skill's weight."""
+    clips = data_root() / "motions" / "deepmimic" / "clips"
+    files = [clips / "humanoid3d_walk.txt", clips / "humanoid3d_kick.txt"]
+    lib = MotionLib.from_paths(files, HUMANOID3D)
+    lib = MotionLib(HUMANOID3D, [lib.clips[0], dataclasses.replace(lib.clips[0], name="walk__second_walk"), lib.clips[1]])
+    cfg = TrackingConfig(num_envs=2, num_threads=1, curriculum_samples=0, balance_skills=True)
+    assert TrackingEnv(cfg, motion_lib=lib).sampling_weights().tolist() == pytest.approx([0.1, 0.1, 0.2])
+    cfg.balance_skills = False
+    assert TrackingEnv(cfg, motion_lib=lib).sampling_weights().tolist() == pytest.approx([0.2, 0.2, 0.2])
 
 
 @pytest.mark.parametrize("fall_termination", [True, False])

@@ -11,6 +11,7 @@ import tyro
 
 from tasktokens.cli.bench import BenchSim
 from tasktokens.cli.motion import MotionCheck, MotionConvert, MotionHold, MotionImport, PlayMotion
+from tasktokens.cli.motion_coverage import MotionCoverage
 from tasktokens.eval.bfm import BFMEval
 from tasktokens.eval.compare import ReportConfig
 from tasktokens.eval.export import ExportOnnx
@@ -30,6 +31,7 @@ COMMANDS: dict[tuple[str, ...], type] = {
     ("motion", "check"): MotionCheck,
     ("motion", "convert"): MotionConvert,
     ("motion", "import"): MotionImport,
+    ("motion", "coverage"): MotionCoverage,
     ("motion", "hold"): MotionHold,
     ("bench", "sim"): BenchSim,
     ("play-motion",): PlayMotion,

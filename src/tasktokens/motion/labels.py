@@ -33,3 +33,12 @@ def skill_label(clip_name: str) -> str:
 def skill_vocabulary(clip_names) -> list[str]:
     """Sorted distinct skill labels of the clips."""
     return sorted({skill_label(n) for n in clip_names})
+
+
+def skill_balance(skills: list[str]):
+    """(C,) weight of each clip, 1 / (number of clips of its skill): sampling by it draws every
+    skill equally often (torch tensor)."""
+    import torch
+
+    count = {s: skills.count(s) for s in set(skills)}
+    return torch.tensor([1.0 / count[s] for s in skills])

@@ -19,7 +19,7 @@ from tasktokens import rotations as rot
 from tasktokens.character import Character, get_character
 from tasktokens.envs.humanoid_env import HumanoidEnv
 from tasktokens.envs.observations import fall_detected
-from tasktokens.motion.labels import is_locomotion
+from tasktokens.motion.labels import is_locomotion, skill_balance
 from tasktokens.motion.motion_lib import MotionLib, MotionState, default_motion_paths
 from tasktokens.sim.common import SimConfig
 from tasktokens.tasks import register_task
@@ -89,6 +89,9 @@ class TrackingConfig:
     clip's root displacement, so an episode of a 1 s walk can last episode_seconds. False ends
     every episode at its clip's last frame (each clip played once, as motion-tracking
     evaluations such as PHC's and MaskedMimic's do)."""
+    balance_skills: bool = False
+    """Divide each clip's sampling weight by the number of clips of its skill (motion/labels.py), so
+    that a skill with many clips (e.g. 128 synthesized reaches) does not crowd out the others."""
     reward: TrackingRewardWeights = field(default_factory=TrackingRewardWeights)
     """Reward weights."""
     seed: int = 0
@@ -159,6 +162,7 @@ class TrackingEnv:
         self.episode_return = torch.zeros(self.num_envs)
         self.samples = 0  # environment steps taken, for the curriculum
         self._locomotion = torch.tensor([is_locomotion(n) for n in self.lib.names])
+        self._skill_share = skill_balance(self.lib.skills) if cfg.balance_skills else torch.ones(self.lib.num_clips)
         self._allowed = self.env._contact_allowed
         self.reset_envs(torch.arange(self.num_envs))
 
@@ -195,7 +199,7 @@ class TrackingEnv:
         cfg = self.cfg
         ramp = 1.0 if cfg.curriculum_samples <= 0 else min(1.0, max(cfg.curriculum_start, self.samples / cfg.curriculum_samples))
         scale = torch.where(self._locomotion, torch.ones(()), torch.full((), ramp))
-        return (cfg.sampling_floor + self.fail_rate) * scale
+        return (cfg.sampling_floor + self.fail_rate) * scale * self._skill_share
 
     def reset_envs(self, ids: Tensor) -> None:
         """Reference-state initialisation at a random time of a clip chosen by sampling_weights."""
