@@ -15,6 +15,7 @@ from tasktokens.cli.motion_coverage import MotionCoverage
 from tasktokens.eval.bfm import BFMEval
 from tasktokens.eval.compare import ReportConfig
 from tasktokens.eval.export import ExportOnnx
+from tasktokens.eval.probes import ProbeEval
 from tasktokens.eval.switch import TokenSwitch
 from tasktokens.eval.task import PlayTask, TaskEval, TaskSweep
 from tasktokens.eval.tracker import PlayTracker, TrackerEval
@@ -40,6 +41,7 @@ COMMANDS: dict[tuple[str, ...], type] = {
     ("adapt",): AdaptConfig,
     ("eval", "tracker"): TrackerEval,
     ("eval", "bfm"): BFMEval,
+    ("eval", "probes"): ProbeEval,
     ("eval", "task"): TaskEval,
     ("eval", "sweep"): TaskSweep,
     ("eval", "switch"): TokenSwitch,
