@@ -14,10 +14,10 @@ from torch import nn
 
 from tasktokens.eval.bfm import SHIPPED_BFM
 from tasktokens.eval.report import write_json
-from tasktokens.eval.task import Method, load_policy
+from tasktokens.eval.task import Method, load_policy, task_spec
 from tasktokens.models.task_tokens import TaskTokenActor
-from tasktokens.tasks import get_task
 from tasktokens.tasks.base import TaskEnvConfig
+from tasktokens.train.adapt import TaskModules
 
 console = Console(stderr=True)
 
@@ -63,6 +63,8 @@ class ExportOnnx:
     """Export a task's policy (frozen BFM + token, and/or prior) to ONNX."""
 
     task: str = "direction"
+    task_modules: TaskModules = ()
+    """Modules to import before the task is looked up (as in `eval task`)."""
     out: Path = Path("policy.onnx")
     """The .onnx file."""
     method: Method = "task_tokens"
@@ -78,7 +80,7 @@ class ExportOnnx:
     check_envs: int = 8
 
     def run(self) -> dict:
-        spec = get_task(self.task)
+        spec = task_spec(self.task, self.task_modules, self.token)
         env = spec.env_cls(spec.config_cls(env=TaskEnvConfig(num_envs=self.check_envs, num_threads=1)))
         actor, _ = load_policy(self.task, self.method, self.token, self.bfm, env)
         proprio, task = record_observations(env, actor, self.check_steps)

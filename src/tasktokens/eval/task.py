@@ -23,11 +23,11 @@ from tasktokens.eval.report import write_json
 from tasktokens.models.baselines import load_saved_state
 from tasktokens.models.task_tokens import TaskTokenActor, trainable_parameters
 from tasktokens.motion.motion_lib import MotionLib, default_motion_paths
-from tasktokens.tasks import get_task
+from tasktokens.tasks import TaskSpec, get_task, import_task_modules
 from tasktokens.tasks.base import TaskEnvConfig
 from tasktokens.tasks.clip_prior import GaitOptions
-from tasktokens.train.adapt import build_actor, needs_bfm, run_name, saved_adapt_config, split_method
-from tasktokens.train.checkpoint import REPO_ROOT, CheckpointError, load_weights, resolve_saved_path
+from tasktokens.train.adapt import TaskModules, build_actor, needs_bfm, run_name, saved_adapt_config, split_method
+from tasktokens.train.checkpoint import REPO_ROOT, CheckpointError, load_weights, resolve_saved_path, saved_metadata
 from tasktokens.train.distill import load_bfm
 from tasktokens.viz.recording import RecordingWriter
 
@@ -50,6 +50,24 @@ def policy_path(task: str, method: Method, token: Path | None) -> Path:
         raise CheckpointError(f"{path}: no shipped {method} policy for {task}; train one with `tasktokens adapt {flags}` "
                               f"and pass its checkpoint with --token")
     return path
+
+
+def saved_task_modules(token: Path | None) -> tuple[str, ...]:
+    """The task modules a token was trained with (its saved AdaptConfig.task_modules; none when
+    there is no readable token: load_policy reports that)."""
+    if token is None or not Path(token).is_file():
+        return ()
+    try:
+        return tuple(saved_metadata(token).get("config", {}).get("task_modules", ()))
+    except Exception:  # noqa: BLE001 - an unreadable file gets load_weights' clear error later
+        return ()
+
+
+def task_spec(task: str, task_modules: tuple[str, ...] = (), token: Path | None = None) -> TaskSpec:
+    """The task, after importing task_modules and those the token was trained with, so that a
+    token of a task from a --task-module evaluates without naming the module again."""
+    import_task_modules(dict.fromkeys([*task_modules, *saved_task_modules(token)]))
+    return get_task(task)
 
 
 def load_policy(task: str, method: Method, token: Path | None, bfm_path: Path, env, clip_gait: GaitOptions | None = None) -> tuple[torch.nn.Module, int]:
@@ -121,7 +139,10 @@ class TaskEval:
     """Success rate of a method on a task."""
 
     task: str = "direction"
-    """Registered task name."""
+    """Registered task name (built-in, a plugin's, or one a --task-module registers)."""
+    task_modules: TaskModules = ()
+    """Modules to import before the task is looked up (repeat the flag for several); a token's own
+    (saved with it by `adapt --task-module`) are imported too."""
     method: Method = "task_tokens"
     """task_tokens, task_tokens_prior (token + hand-written goals), prior_only (no training), or a
     baseline: fine_tune, lora, ppo_scratch, latent_policy."""
@@ -165,7 +186,7 @@ class TaskEval:
         return GaitOptions(self.prior_gait_top_rate, self.prior_gait_feedback) if self.prior_clips else None
 
     def run(self) -> dict:
-        spec = get_task(self.task)
+        spec = task_spec(self.task, self.task_modules, self.token)
         env_cfg = TaskEnvConfig(num_envs=self.episodes, episode_steps=self.episode_steps, seed=self.seed, gravity_scale=self.gravity_scale,
                                 friction_scale=self.friction_scale, mass_scale=self.mass_scale, speed_window_steps=self.speed_window_steps,
                                 init_motions=self.init_motions)
@@ -211,6 +232,8 @@ class TaskSweep:
     (the same numbers as one `tasktokens eval task --gravity-scale V` per value, at the cost of one)."""
 
     task: str = "direction"
+    task_modules: TaskModules = ()
+    """Modules to import before the task is looked up (as in `eval task`)."""
     method: Method = "task_tokens"
     token: Path | None = None
     """Token checkpoint (default: the shipped one of the task and method)."""
@@ -230,7 +253,7 @@ class TaskSweep:
     def run(self) -> dict:
         if not self.values or self.episodes < 1:
             raise ValueError(f"TaskSweep needs values and episodes >= 1; got values={self.values}, episodes={self.episodes}")
-        spec = get_task(self.task)
+        spec = task_spec(self.task, self.task_modules, self.token)
         n = len(self.values) * self.episodes
         env = spec.env_cls(spec.config_cls(env=TaskEnvConfig(num_envs=n, episode_steps=self.episode_steps, seed=self.seed)))
         actor, samples = load_policy(self.task, self.method, self.token, self.bfm, env)
@@ -253,6 +276,8 @@ class PlayTask:
     """Video of a method on a task (one environment, deterministic actions)."""
 
     task: str = "direction"
+    task_modules: TaskModules = ()
+    """Modules to import before the task is looked up (as in `eval task`)."""
     out: Path = Path("videos/task.mp4")
     """Output .mp4 or .gif."""
     method: Method = "task_tokens"
@@ -269,7 +294,7 @@ class PlayTask:
     def run(self) -> Path:
         from tasktokens.viz.video import record_rollout
 
-        spec = get_task(self.task)
+        spec = task_spec(self.task, self.task_modules, self.token)
         env_cfg = TaskEnvConfig(num_envs=1, num_threads=1, episode_steps=self.steps, seed=self.seed, init_motions=self.init_motions)
         env = spec.env_cls(spec.config_cls(env=env_cfg))
         actor, _ = load_policy(self.task, self.method, self.token, self.bfm, env)

@@ -6,20 +6,22 @@ BFM it was trained on is named in the config and checked by character when loade
 
 from __future__ import annotations
 
+import dataclasses
 import filecmp
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import torch
+import tyro
 from rsl_rl.models import MLPModel
 
 from tasktokens.algos.ppo import PPOConfig, make_ppo
 from tasktokens.eval.bfm import SHIPPED_BFM
 from tasktokens.models.baselines import LatentActor, add_lora, load_saved_state, saved_state, scratch_actor, unfreeze
 from tasktokens.models.task_tokens import TaskEncoder, TaskTokenActor
-from tasktokens.tasks import get_task
+from tasktokens.tasks import get_task, import_task_modules
 from tasktokens.tasks.base import TaskEnvConfig
 from tasktokens.tasks.clip_prior import LEGACY_GAIT, GaitOptions
 from tasktokens.train.checkpoint import CONFIG, WEIGHTS, CheckpointError, from_jsonable, resolve_saved_path
@@ -27,13 +29,21 @@ from tasktokens.train.distill import load_bfm
 from tasktokens.train.distributed import DistInfo, finish_distributed, init_distributed
 from tasktokens.train.runner import Runner, RunnerConfig
 
+TaskModules = Annotated[tuple[str, ...], tyro.conf.arg(name="task-module"), tyro.conf.UseAppendAction]
+"""Modules that register tasks, imported before the task is looked up: `--task-module my_pkg.my_task`,
+repeated for several (tasks/__init__.py; docs/new-task.md)."""
+
 
 @dataclass
 class AdaptConfig:
     """Train a task token for one task on the frozen BFM."""
 
     task: str = "direction"
-    """Registered task name (direction, steering, reach, ...)."""
+    """Registered task name (direction, steering, reach, ..., or a plugin's task)."""
+    task_modules: TaskModules = ()
+    """Modules to import before the task is looked up, for a task outside the package that no
+    installed plugin provides (repeat the flag for several). They are saved with the token, so
+    evaluating or resuming it imports them again."""
     method: Literal["task_tokens", "fine_tune", "lora", "ppo_scratch", "latent_policy"] = "task_tokens"
     """What is trained: the task token only; token + every BFM weight; token + low-rank adapters
     on the BFM; an MLP policy from scratch (no BFM); or an MLP over the BFM's latent z."""
@@ -157,9 +167,11 @@ class AdaptConfig:
         method = method_name(self.method, self.prior)
         folder = weights.parent
         if self.eval_episodes > 0:
-            TaskEval(task=self.task, method=method, token=weights, bfm=self.bfm, episodes=self.eval_episodes, json=folder / "eval.json", init_motions=self.init_motions).run()
+            TaskEval(task=self.task, method=method, token=weights, bfm=self.bfm, episodes=self.eval_episodes, json=folder / "eval.json", init_motions=self.init_motions,
+                     task_modules=self.task_modules).run()
         if self.video:
-            PlayTask(task=self.task, method=method, token=weights, bfm=self.bfm, out=folder / "video.mp4", init_motions=self.init_motions).run()
+            PlayTask(task=self.task, method=method, token=weights, bfm=self.bfm, out=folder / "video.mp4", init_motions=self.init_motions,
+                     task_modules=self.task_modules).run()
 
 
 def method_name(trained: str, prior: bool) -> str:
@@ -237,6 +249,17 @@ def saved_adapt_config(data: dict) -> AdaptConfig:
     return from_jsonable(AdaptConfig, LEGACY_SETTINGS | data)
 
 
+def with_task_modules(cfg: AdaptConfig) -> AdaptConfig:
+    """cfg after importing its task modules and, when it resumes a run, those the run saved: the
+    config to train with and save, so a run resumed without --task-module still finds its task and
+    its token keeps naming the modules."""
+    saved = cfg.run_folder() / CONFIG
+    own = json.loads(saved.read_text()).get("task_modules", []) if cfg.resume and saved.exists() else []
+    modules = tuple(dict.fromkeys([*cfg.task_modules, *own]))  # in order, without repeats
+    import_task_modules(modules)
+    return dataclasses.replace(cfg, task_modules=modules)
+
+
 def check_resumed_bfm(cfg: AdaptConfig, bfm_path: Path) -> None:
     """A token only works through the BFM it was trained with, and the default BFM changes when a
     newer one is shipped: refuse to resume a run through a BFM other than its own (another path
@@ -274,6 +297,7 @@ def build_adapt_runner(cfg: AdaptConfig, dist: DistInfo | None = None, device: s
     """dist, device: this process's rank in a torchrun launch and its torch device (default: one
     process on cfg.device); each rank's environments get seed cfg.seed + rank."""
     dist, device = dist or DistInfo(), device or cfg.device
+    cfg = with_task_modules(cfg)
     spec = get_task(cfg.task)
     bfm_path = resolve_saved_path(cfg.bfm)
     if needs_bfm(cfg.method) and not bfm_path.exists():
