@@ -12,6 +12,7 @@ import tyro
 from tasktokens.cli.bench import BenchSim
 from tasktokens.cli.motion import MotionCheck, MotionConvert, MotionHold, MotionImport, PlayMotion
 from tasktokens.cli.motion_coverage import MotionCoverage
+from tasktokens.cli.motion_synth import MotionSynthReach
 from tasktokens.eval.bfm import BFMEval
 from tasktokens.eval.compare import ReportConfig
 from tasktokens.eval.export import ExportOnnx
@@ -33,6 +34,7 @@ COMMANDS: dict[tuple[str, ...], type] = {
     ("motion", "convert"): MotionConvert,
     ("motion", "import"): MotionImport,
     ("motion", "coverage"): MotionCoverage,
+    ("motion", "synth", "reach"): MotionSynthReach,
     ("motion", "hold"): MotionHold,
     ("bench", "sim"): BenchSim,
     ("play-motion",): PlayMotion,
@@ -64,7 +66,7 @@ def _usage() -> str:
 def run(argv: list[str] | None = None):
     """Parse the command line and run the command; returns what the command returns."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    for n in (2, 1):
+    for n in (3, 2, 1):
         words = tuple(argv[:n])
         if words in COMMANDS:
             cls = COMMANDS[words]
