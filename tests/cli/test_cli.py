@@ -27,9 +27,16 @@ def clip_folder(walk_file, tmp_path) -> Path:
     return folder
 
 
-def test_motion_check_json(clip_folder, tmp_path):
+def test_motion_check_json(clip_folder, tmp_path, capsys):
+    """A failed file: the report is printed and written, then the command exits 2 with one line."""
     out = tmp_path / "report" / "check.json"
-    main(["motion", "check", str(clip_folder), "--json", str(out)])
+    with pytest.raises(SystemExit) as exc:
+        main(["motion", "check", str(clip_folder), "--json", str(out)])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "loaded 1 clips, 1 failed" in err and "corrupt.txt" in err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("tasktokens: error: motion check: 1 of 2 files failed") and str(out) in last
     report = json.loads(out.read_text())
     assert set(report) == {"loaded", "failed", "clips"}
     assert report["loaded"] == 1
@@ -119,6 +126,43 @@ def test_usage_and_unknown_command(capsys):
     with pytest.raises(SystemExit) as info:
         main(["no-such-command"])
     assert info.value.code == 2
+
+
+def test_unknown_command_names_itself(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["motion", "chek", "--json", "x.json"])
+    assert info.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == "tasktokens: error: unknown command 'motion chek'"
+
+
+def test_every_command_resolves_to_a_class_with_run():
+    """The lazy command table names modules and classes as strings: each must import, be a class
+    with a run() method, and have a one-sentence description."""
+    from tasktokens.cli.main import COMMANDS, command_class
+
+    for words, (_, _, description) in COMMANDS.items():
+        cls = command_class(words)
+        assert isinstance(cls, type) and callable(getattr(cls, "run", None)), words
+        assert description[:1].isupper() and description.endswith(".") and "\n" not in description, words
+
+
+def _imports_after(code: str) -> set[str]:
+    """Heavy modules imported by running `code` in a fresh interpreter."""
+    heavy = ("torch", "mujoco", "rsl_rl", "onnx", "matplotlib", "tensorboard")
+    probe = f"import sys\n{code}\nprint('heavy:', *(m for m in {heavy!r} if m in sys.modules))"
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    last = proc.stdout.strip().splitlines()[-1]
+    assert last.startswith("heavy:"), proc.stdout
+    return set(last.split()[1:])
+
+
+def test_help_imports_no_heavy_module():
+    """`tasktokens --help`, the bare command, an unknown command and `tasktokens adapt --help`
+    answer without importing torch, MuJoCo, rsl_rl, ONNX, matplotlib or TensorBoard."""
+    for argv in (["--help"], [], ["no-such-command"], ["adapt", "--help"]):
+        code = f"from tasktokens.cli.main import main\ntry:\n    main({argv!r})\nexcept SystemExit:\n    pass"
+        assert _imports_after(code) == set(), argv
 
 
 def test_console_script_exit_status(walk_file, tmp_path):

@@ -68,6 +68,9 @@ def test_segment_success_counts_grace_and_falls():
     assert seg.finished_env.tolist() == [2, 1, 1] and seg.succeeded_env.tolist() == [1, 0, 1]
     assert seg.rate_of(torch.tensor([0])) == 0.5 and seg.rate_of(torch.tensor([1])) == 0.0
     assert seg.rate_of(torch.tensor([False, True, True])) == 0.5
+    # whole episodes: only env 2 succeeded in every segment it was judged on
+    assert seg.judged_episodes == 3 and seg.episode_rate == pytest.approx(1 / 3)
+    assert SegmentSuccess(num_envs=2, grace_steps=2).episode_rate == 0.0  # nothing judged yet
 
 
 def test_segment_success_ever_rule():

@@ -28,14 +28,27 @@ def test_adapt_trains_and_saves_only_the_token(tmp_path, tiny_bfm, task, prior):
         assert torch.equal(v, runner.alg.actor.bfm.state_dict()[k])
 
 
-def test_adapt_ends_with_an_evaluation_and_a_video(tmp_path, tiny_bfm):
+def test_adapt_ends_with_an_evaluation_a_video_and_a_verdict(tmp_path, tiny_bfm, capsys):
+    """eval.json names its unit (command segments, how many) beside the share of whole episodes
+    that succeeded; the progress log (not a terminal here) counts samples and time left; the run
+    ends in one line."""
     import json
 
     _adapt(tmp_path, tiny_bfm, "steering", prior=True, eval_episodes=2).run()
     report = json.loads((tmp_path / "eval.json").read_text())
     assert report["task"] == "steering" and report["method"] == "task_tokens_prior" and report["episodes"] == 2
     assert report["samples_trained"] == 32
+    assert report["success_unit"] == "command segment" and report["segments"] >= report["episodes"]
+    assert 0 <= report["segments_succeeded"] <= report["segments"]
+    assert report["success_rate"] == report["segments_succeeded"] / report["segments"]
+    assert 0.0 <= report["episode_success_rate"] <= 1.0
     assert (tmp_path / "video.mp4").stat().st_size > 1000
+    out = capsys.readouterr().out.strip().splitlines()
+    assert "it 1/2 samples 16/32 (50.0%)" in out[0] and " left; return " in out[0]
+    assert any(line.startswith("measured ") and "samples/s over the first 2 iterations: 32 samples take about" in line for line in out)
+    assert out[-1].startswith(f"steering task_tokens_prior: success {report['success_rate']:.3f} per command segment "
+                              f"({report['segments']} segments of 2 episodes; whole episodes {report['episode_success_rate']:.3f}) after 32 samples in ")
+    assert out[-1].endswith(f" min; wrote {tmp_path}/{{checkpoint.safetensors,eval.json,video.mp4}}")
 
 
 def test_missing_bfm_is_a_clear_error(tmp_path):

@@ -62,3 +62,34 @@ def test_video_writer_rejects_other_formats_and_empty_videos(character, tmp_path
     writer = VideoWriter(character.model(), tmp_path / "empty.mp4", width=64, height=48)
     with pytest.raises(ValueError, match="no frames"):
         writer.close()
+
+
+def test_task_markers_are_drawn_into_the_frame(character, walk_qpos, tmp_path):
+    """A sphere and an arrow marker (TaskEnv.markers()) add two decoration geoms to the scene and
+    change the pixels where they are; without markers the frame is as before."""
+    from tasktokens.viz.video import add_marker_geoms
+
+    writer = VideoWriter(character.model(), tmp_path / "markers.gif", width=320, height=240)
+    writer.camera.type = mujoco.mjtCamera.mjCAMERA_FREE
+    writer.camera.lookat[:] = [0.6, 0.0, 0.8]
+    writer.camera.distance, writer.camera.elevation, writer.camera.azimuth = 4.0, -30.0, 90.0
+    writer.data.qpos[:] = walk_qpos[0]
+    mujoco.mj_kinematics(writer.model, writer.data)
+    plain = writer.add_data(writer.data)
+    ngeom = writer.renderer.scene.ngeom
+    markers = {"target": ("sphere", [0.9, 0.2, 0.2, 1.0], [0.6, -1.0, 1.0, 0.0, 0.0, 0.0]),
+               "direction": ("arrow", [0.95, 0.75, 0.1, 1.0], [0.0, 0.8, 0.0, 1.2, 0.0, 0.0])}
+    marked = writer.add_data(writer.data, markers)
+    assert writer.renderer.scene.ngeom == ngeom + 2
+    changed = np.abs(marked.astype(int) - plain.astype(int)).sum(-1) > 30
+    assert changed.mean() > 0.001
+    r, g, b = (marked[..., i].astype(int) for i in range(3))
+    red = (r > g + 80) & (r > b + 80)  # the sphere's colour
+    yellow = (r > b + 80) & (g > b + 80)  # the arrow's
+    assert (red & changed).sum() > 10 and (yellow & changed).sum() > 20
+    again = writer.add_data(writer.data)
+    assert (np.abs(again.astype(int) - plain.astype(int)).sum(-1) > 30).mean() == 0  # markers last one frame
+    writer.close()
+    scene = mujoco.MjvScene(character.model(), maxgeom=1)
+    scene.ngeom = 1
+    assert add_marker_geoms(scene, markers) == 0  # a full scene takes no more

@@ -6,11 +6,12 @@ docs/rl-library.md says why rsl_rl rather than TorchRL.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from rsl_rl.algorithms import PPO
-from rsl_rl.models import MLPModel
-from rsl_rl.storage import RolloutStorage
-from tensordict import TensorDict
+if TYPE_CHECKING:  # rsl_rl (and torch) load when a model is built, not when the CLI parses PPOConfig
+    from rsl_rl.algorithms import PPO
+    from rsl_rl.models import MLPModel
+    from tensordict import TensorDict
 
 
 @dataclass
@@ -19,23 +20,31 @@ class PPOConfig:
 
     steps_per_env: int = 16
     """Rollout length per environment and iteration."""
+    # fewer than the paper's 6: the update dominates CPU time
     learning_epochs: int = 3
-    """Passes over each rollout (fewer than the paper's 6: the update dominates CPU time)."""
+    """Passes over each rollout."""
     mini_batches: int = 4
     """Minibatches per epoch."""
     clip_param: float = 0.2
+    """PPO's clip range of the probability ratio."""
     gamma: float = 0.99
+    """Discount factor."""
     lam: float = 0.95
+    """GAE lambda."""
     value_loss_coef: float = 1.0
+    """Weight of the value loss."""
     entropy_coef: float = 0.0
     """No entropy bonus: the action std is fixed."""
     learning_rate: float = 3e-4
+    """Adam learning rate (the start of the adaptive schedule)."""
     max_grad_norm: float = 1.0
+    """Gradient norm clip."""
     schedule: str = "adaptive"
     """"adaptive" (KL-driven learning rate) or "fixed"."""
+    # 0.01 drove the learning rate to its 1e-5 floor with a fixed action std of 0.2 over 28 actions
+    # (measured on the tracker).
     desired_kl: float = 0.03
-    """Target KL per update of the adaptive schedule; 0.01 drove the learning rate to its 1e-5 floor
-    with a fixed action std of 0.2 over 28 actions (measured on the tracker)."""
+    """Target KL per update of the adaptive schedule."""
 
 
 @dataclass
@@ -55,6 +64,8 @@ class ActorCriticConfig:
 
 def build_actor_critic(obs: TensorDict, num_actions: int, models: ActorCriticConfig) -> tuple[MLPModel, MLPModel]:
     """rsl_rl MLP actor (observation group "policy", fixed-std Gaussian) and critic."""
+    from rsl_rl.models import MLPModel
+
     groups = {"actor": ["policy"], "critic": list(models.critic_obs)}
     actor = MLPModel(
         obs,
@@ -82,6 +93,9 @@ def make_ppo(actor: MLPModel, critic: MLPModel, obs: TensorDict, num_envs: int, 
     """rsl_rl PPO (with its rollout storage) over given actor and critic models, moved to `device`
     (the environments stay on the CPU; Runner.collect moves observations and actions across).
     multi_gpu_cfg: rsl_rl's, under torchrun (train/distributed.py): gradients averaged over ranks."""
+    from rsl_rl.algorithms import PPO
+    from rsl_rl.storage import RolloutStorage
+
     actor, critic = actor.to(device), critic.to(device)
     storage = RolloutStorage("rl", num_envs, ppo.steps_per_env, obs.to(device), [num_actions], device)
     return PPO(

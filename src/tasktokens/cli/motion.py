@@ -35,6 +35,15 @@ class MotionCheck:
     """Character the clips are for."""
 
     def run(self) -> dict:
+        """check(), then exit with status 2 (one line, via the CLI's ClipError) when a file failed."""
+        report = self.check()
+        if report["failed"]:
+            where = f"; the report is in {self.json}" if self.json else ""
+            raise ClipError(f"motion check: {len(report['failed'])} of {len(report['failed']) + report['loaded']} files failed (listed above){where}")
+        return report
+
+    def check(self) -> dict:
+        """Load and play the clips, print the result and write the JSON report; returns it."""
         char = get_character(self.character)
         clips, failed = load_clips(self.paths or default_motion_paths(), char)
         report_clips = []

@@ -70,7 +70,7 @@ class MotionSynthReach:
             console.print(f"[yellow]{len(stale)} reach clips in {self.out} are not from this run[/yellow] (e.g. {stale[0]})")
         report = {"sources": [s.label for s in starts], "out": str(self.out), "seed": self.seed,
                   "summary": summarize(report, len(targets), time.perf_counter() - t0), **report}
-        report["check"] = {k: v for k, v in MotionCheck(paths=(self.out,), character=self.character).run().items() if k != "clips"}
+        report["check"] = {k: v for k, v in MotionCheck(paths=(self.out,), character=self.character).check().items() if k != "clips"}
         print_summary(report["summary"])
         write_json(self.json, report)
         return report

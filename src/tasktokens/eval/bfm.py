@@ -26,14 +26,12 @@ from tasktokens.eval.report import write_json
 from tasktokens.eval.tracker import TrackerEval, load_tracker
 from tasktokens.motion.labels import is_locomotion
 from tasktokens.motion.motion_lib import MotionLib, default_motion_paths
+from tasktokens.paths import SHIPPED_BFM
 from tasktokens.tasks.tracking import TrackingEnv
-from tasktokens.train.checkpoint import REPO_ROOT, resolve_saved_path
+from tasktokens.train.checkpoint import resolve_saved_path
 from tasktokens.train.distill import load_bfm, reference_goals
 
 console = Console(stderr=True)
-# Shipped versions live side by side: v1 (checkpoints/bfm) and v2 stay because tokens trained on
-# them name them; the default is the latest.
-SHIPPED_BFM = REPO_ROOT / "checkpoints" / "bfm_v4" / "checkpoint.safetensors"
 FAR_STEPS = 30
 
 

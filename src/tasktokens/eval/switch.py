@@ -126,7 +126,7 @@ class TokenSwitch:
 
         def observe(running: torch.Tensor) -> None:
             if running[0]:
-                writer.add_data(env.sim.data_of(0))
+                writer.add_data(env.sim.data_of(0), env.markers())
 
         return observe, writer.renderer
 

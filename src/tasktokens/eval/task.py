@@ -154,7 +154,7 @@ class TaskEval:
     """Episodes (run in parallel)."""
     episode_steps: int = 300
     json: Path | None = None
-    """Write {"task", "method", "success_rate", "episodes", "trainable_params", "samples_trained"} here."""
+    """Write the report here: {"task", "method", "success_rate" (per command segment), "segments", "episode_success_rate", "episodes", ...}."""
     seed: int = 1
     gravity_scale: float = 1.0
     """Gravity multiplier (out of distribution)."""
@@ -186,6 +186,14 @@ class TaskEval:
         return GaitOptions(self.prior_gait_top_rate, self.prior_gait_feedback) if self.prior_clips else None
 
     def run(self) -> dict:
+        report = self.evaluate()
+        console.print(report)
+        return report
+
+    def evaluate(self) -> dict:
+        """The report (written to json when given), without printing it. success_rate is over
+        command segments ("segments" of them); episode_success_rate is the share of episodes
+        whose every judged segment succeeded."""
         spec = task_spec(self.task, self.task_modules, self.token)
         env_cfg = TaskEnvConfig(num_envs=self.episodes, episode_steps=self.episode_steps, seed=self.seed, gravity_scale=self.gravity_scale,
                                 friction_scale=self.friction_scale, mass_scale=self.mass_scale, speed_window_steps=self.speed_window_steps,
@@ -211,11 +219,12 @@ class TaskEval:
         if self.prior_clips:
             extra["prior_clips"] = True
             extra["prior_gait"] = dataclasses.asdict(self.gait_options())
-        report = {"task": self.task, "method": self.method, "success_rate": env.segments.rate, "episodes": self.episodes,
+        seg = env.segments
+        report = {"task": self.task, "method": self.method, "success_rate": seg.rate, "success_unit": "command segment",
+                  "segments": seg.finished, "segments_succeeded": seg.succeeded, "episode_success_rate": seg.episode_rate, "episodes": self.episodes,
                   "trainable_params": trainable_parameters(actor), "samples_trained": samples, "mean_episode_steps": length.float().mean().item(),
                   "speed_window_steps": env.cfg.speed_window_steps,
                   "physics": {"gravity_scale": self.gravity_scale, "friction_scale": self.friction_scale, "mass_scale": self.mass_scale}} | extra
-        console.print(report)
         write_json(self.json, report)
         return report
 
@@ -263,7 +272,8 @@ class TaskSweep:
         group = torch.arange(n) // self.episodes
         rates = {str(v): env.segments.rate_of(group == i) for i, v in enumerate(self.values)}
         steps = {str(v): length[group == i].mean().item() for i, v in enumerate(self.values)}
-        report = {"task": self.task, "method": self.method, "kind": self.kind, "success_rate": rates, "mean_episode_steps": steps,
+        report = {"task": self.task, "method": self.method, "kind": self.kind, "success_rate": rates, "success_unit": "command segment",
+                  "mean_episode_steps": steps,
                   "episodes": self.episodes, "trainable_params": trainable_parameters(actor), "samples_trained": samples,
                   "speed_window_steps": env.cfg.speed_window_steps}
         console.print(report)
@@ -292,12 +302,16 @@ class PlayTask:
     """Clips whose reference states start the episode (default: the task's, as in `eval task`)."""
 
     def run(self) -> Path:
+        path = self.render()
+        console.print(f"wrote {path}")
+        return path
+
+    def render(self) -> Path:
+        """Write the video (and the recording), without printing."""
         from tasktokens.viz.video import record_rollout
 
         spec = task_spec(self.task, self.task_modules, self.token)
         env_cfg = TaskEnvConfig(num_envs=1, num_threads=1, episode_steps=self.steps, seed=self.seed, init_motions=self.init_motions)
         env = spec.env_cls(spec.config_cls(env=env_cfg))
         actor, _ = load_policy(self.task, self.method, self.token, self.bfm, env)
-        path = record_rollout(env, actor, self.out, self.steps, self.record, f"{self.task} {self.method}")
-        console.print(f"wrote {path}")
-        return path
+        return record_rollout(env, actor, self.out, self.steps, self.record, f"{self.task} {self.method}")

@@ -9,9 +9,8 @@ A task subclasses :class:`TaskEnv` and defines ``num_task_obs``, ``task_obs()``,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import torch
 from tensordict import TensorDict
@@ -23,6 +22,7 @@ from tasktokens.motion.clip import find_clip_files
 from tasktokens.motion.labels import is_locomotion
 from tasktokens.motion.motion_lib import MotionLib, default_motion_paths
 from tasktokens.sim.common import SimConfig
+from tasktokens.tasks.config import TaskEnvConfig
 from tasktokens.tasks.rewards import SegmentSuccess, VelocityWindow
 
 if TYPE_CHECKING:
@@ -35,36 +35,6 @@ def default_init_clips() -> list[Path]:
     """Clips whose reference states start task episodes unless init_motions says otherwise: the
     locomotion clips among the default motion data."""
     return [p for p in find_clip_files(default_motion_paths()) if is_locomotion(p.stem)]
-
-
-@dataclass
-class TaskEnvConfig:
-    """Settings shared by the tasks."""
-
-    num_envs: int = 256
-    """Parallel environments."""
-    num_threads: int = 2
-    """MuJoCo threads."""
-    sim_backend: Literal["mujoco", "warp"] = "mujoco"
-    """Physics engine (SimConfig.backend): mujoco.batch on CPU threads, or MuJoCo Warp (a GPU)."""
-    warp_device: str = ""
-    """Warp device of the "warp" backend ("": Warp's default, the first GPU if any)."""
-    episode_steps: int = 300
-    """Steps per episode (paper: 1000 in training, 300 in evaluation; 300 here for both)."""
-    init_motions: tuple[Path, ...] = ()
-    """Clips whose states start the episodes (default: the MIT locomotion clips)."""
-    character: str = "humanoid3d"
-    seed: int = 0
-    gravity_scale: float = 1.0
-    """Gravity multiplier for every environment (out-of-distribution tests)."""
-    friction_scale: float = 1.0
-    """Friction multiplier of the ground and the character (out-of-distribution tests)."""
-    mass_scale: float = 1.0
-    """Body mass and inertia multiplier of the character (out-of-distribution tests)."""
-    speed_window_steps: int = 15
-    """Control steps over which the root velocity is averaged for the direction and steering
-    success rules (0.5 s; 1 = the paper's per-step velocity). Rewards use the per-step velocity
-    (tasks/rewards.py VelocityWindow says why)."""
 
 
 class TaskEnv:

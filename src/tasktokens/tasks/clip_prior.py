@@ -24,6 +24,7 @@ import torch
 from tasktokens.envs.goals import GOAL_FEATURES, TRANS, apply_goal_mask, goal_frame_from_reference
 from tasktokens.envs.observations import compute_proprioception
 from tasktokens.motion.motion_lib import MotionLib
+from tasktokens.tasks.config import GaitOptions
 from tasktokens.tasks.priors import turn_limited
 
 Tensor = torch.Tensor
@@ -126,27 +127,7 @@ class GaitSpec:
     current speed along the command, so a character that lags is shown goals further ahead."""
 
 
-@dataclass(frozen=True)
-class GaitOptions:
-    """How the jog gait of the direction and steering priors asks for speed (AdaptConfig's
-    prior_gait_top_rate and prior_gait_feedback, saved with each token)."""
-
-    top_rate: float = 2.8
-    """The fastest of GAIT_RATES the gait may show (2.0 before the twenty-third session)."""
-    speed_feedback: float = 2.0
-    """GaitSpec.speed_feedback (1.0 before the twenty-third session). The direction hybrid shipped
-    then, with no retraining, 1,024 episodes: 0.745 at (2.0, 1.0), 0.771 at (2.8, 2.0); most of
-    its fast segments that fail are first segments of an episode still accelerating when the
-    grace period ends (benchmarks/direction_failures.py)."""
-
-    def spec(self) -> GaitSpec:
-        """The jog clip's gait at the rates up to top_rate."""
-        n = sum(r <= self.top_rate + 1e-9 for r in GAIT_RATES)
-        if n == 0:
-            raise ValueError(f"prior_gait_top_rate {self.top_rate} is below the slowest jog gait rate {GAIT_RATES[0]}; pick one of {GAIT_RATES}")
-        return GaitSpec(JOG_CLIP, GAIT_RATES[:n], GAIT_SPEEDS[:n], self.speed_feedback)
-
-
+# GaitOptions, how the jog gait asks for speed (AdaptConfig.prior_gait_*), is in tasks/config.py.
 LEGACY_GAIT = GaitOptions(top_rate=2.0, speed_feedback=SPEED_FEEDBACK)
 """The jog gait of tokens trained before GaitOptions existed."""
 RUN_CLIP = "humanoid3d_run"

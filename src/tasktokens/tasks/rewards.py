@@ -149,6 +149,20 @@ class SegmentSuccess:
     def rate(self) -> float:
         return self.succeeded / self.finished if self.finished else 0.0
 
+    @property
+    def judged_episodes(self) -> int:
+        """Environments with at least one judged segment (evaluation: each one's first episode)."""
+        return int((self.finished_env > 0).sum())
+
+    @property
+    def episode_rate(self) -> float:
+        """Share of the environments with judged segments whose every judged segment succeeded
+        (evaluation counts each environment's first episode only: the share of whole episodes
+        that succeeded)."""
+        judged = self.finished_env > 0
+        n = int(judged.sum())
+        return int((judged & (self.succeeded_env == self.finished_env)).sum()) / n if n else 0.0
+
     def rate_of(self, envs: Tensor) -> float:
         """Success rate over the segments of some environments: envs (N,) bool or indices."""
         finished = int(self.finished_env[envs].sum())

@@ -16,6 +16,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from tasktokens.character import Character
+from tasktokens.paths import REPO_ROOT
 
 WEIGHTS, CONFIG = "checkpoint.safetensors", "config.json"
 STATE, STATE_JSON = "train_state.safetensors", "train_state.json"
@@ -27,8 +28,6 @@ class CheckpointError(ValueError):
     """A checkpoint that cannot be used; the message names the file and the fix."""
 
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
-"""The repository root: shipped checkpoints live under it."""
 
 
 def repo_relative(path: Path) -> str:

@@ -20,12 +20,25 @@ from pathlib import Path
 
 import torch
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rsl_rl.algorithms import PPO
 from torch.utils.tensorboard import SummaryWriter
 
 from tasktokens.train.checkpoint import STATE_JSON, WEIGHTS, CheckpointError, load_state, load_weights, save_run
 from tasktokens.train.distributed import DistInfo, any_rank
+
+EARLY_ITERATIONS = 3
+"""After this many iterations the loop prints the measured samples/s and the time the run will take."""
+
+
+def _duration(seconds: float) -> str:
+    """'45 s', '13 min 07 s', '2 h 05 min'."""
+    s = round(seconds)
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60:02d} s"
+    return f"{s // 3600} h {s % 3600 // 60:02d} min"
 
 
 @dataclass
@@ -172,7 +185,10 @@ class TrainLoop:
         last_save = time.time()
         columns = [TextColumn("[bold]it {task.fields[it]}"), BarColumn(), TextColumn("{task.completed:,.0f}/{task.total:,.0f} samples"),
                    TextColumn("{task.fields[sps]:,.0f} samples/s"), TextColumn("return {task.fields[ret]:.1f}"),
-                   TextColumn("success {task.fields[succ]:.2f}"), TimeElapsedColumn()]
+                   TextColumn("success {task.fields[succ]:.2f}"), TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn()]
+        total = self.cfg.max_samples
+        start_samples, start_iteration, started = self.samples, self.iteration, time.time()
+        iterations = self.iteration + -(-max(0, total - self.samples) // (batch * self.dist.world_size))
         try:
             console = Console(stderr=False, width=None if sys.stdout.isatty() else 200)
             with Progress(*columns, transient=False, console=console, disable=not main) as bar:
@@ -192,10 +208,19 @@ class TrainLoop:
                         self._stop = any_rank(self._stop)  # a SIGTERM on any rank stops all at the same iteration
                     if not main:
                         continue
-                    if not bar.console.is_terminal:  # background runs: one plain line per iteration
+                    # mean speed of this session (wall time, saves included): the time left
+                    rate = (self.samples - start_samples) / max(time.time() - started, 1e-9)
+                    left = max(0, total - self.samples) / rate
+                    done = self.iteration - start_iteration
+                    if done == EARLY_ITERATIONS or (self.samples >= total and done < EARLY_ITERATIONS):  # once, early
+                        bar.console.print(f"measured {rate:,.0f} samples/s over the first {done} iteration{'' if done == 1 else 's'}: "
+                                          f"{total - start_samples:,} samples take about {_duration((total - start_samples) / rate)} ({_duration(left)} left)",
+                                          markup=False, highlight=False)
+                    if not bar.console.is_terminal:  # background runs (a log file): one plain line per iteration
                         bar.console.print(
-                            f"it {self.iteration} samples {self.samples} sps {sps:.0f} rollout {t1 - t0:.2f}s update {t2 - t1:.2f}s "
-                            f"return {self.return_ema:.2f} success {self.success_ema:.3f} lr {self.learning_rate:.2e}"
+                            f"it {self.iteration}/{iterations} samples {self.samples:,}/{total:,} ({100 * self.samples / total:.1f}%) "
+                            f"{sps:,.0f} samples/s, {_duration(left)} left; return {self.return_ema:.2f} success {self.success_ema:.3f} "
+                            f"(rollout {t1 - t0:.2f}s update {t2 - t1:.2f}s lr {self.learning_rate:.2e})", markup=False, highlight=False
                         )
                     self._log(writer, logs, losses, sps, t1 - t0, t2 - t1)
                     if time.time() - last_save > 60 * self.cfg.checkpoint_minutes:

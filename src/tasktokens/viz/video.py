@@ -37,11 +37,14 @@ class VideoWriter:
         mujoco.mj_kinematics(self.model, self.data)
         return self.add_data(self.data)
 
-    def add_data(self, data: mujoco.MjData) -> np.ndarray:
-        """Render a full MjData (e.g. a simulation of the batch) and keep the frame."""
+    def add_data(self, data: mujoco.MjData, markers: dict | None = None) -> np.ndarray:
+        """Render a full MjData (e.g. a simulation of the batch) and keep the frame. markers: a
+        task's markers (TaskEnv.markers(): {name: (kind, rgba, [x, y, z, dx, dy, dz])}), drawn as
+        the web viewer draws them."""
         self.renderer.update_scene(data, self.camera)
         for flag in (mujoco.mjtRndFlag.mjRND_SHADOW, mujoco.mjtRndFlag.mjRND_REFLECTION):
             self.renderer.scene.flags[flag] = False
+        add_marker_geoms(self.renderer.scene, markers or {})
         frame = self.renderer.render().copy()
         self.frames.append(frame)
         return frame
@@ -50,6 +53,41 @@ class VideoWriter:
         """Write the file; returns its path."""
         self.renderer.close()
         return write_frames(self.path, self.frames, self.fps)
+
+
+MARKER_SPHERE_RADIUS = 0.06
+"""Radius (m) of a "sphere" marker (the web viewer's)."""
+MARKER_ARROW_WIDTH = 0.04
+"""Shaft radius (m) of an "arrow" marker, drawn from (x, y) along (dx, dy) just above the ground."""
+MARKER_ARROW_HEIGHT = 0.04
+MARKER_EMISSION = 0.6
+
+
+def add_marker_geoms(scene: mujoco.MjvScene, markers: dict) -> int:
+    """Append task markers to a scene after update_scene (they are decorations: no physics). A
+    "sphere" is a ball at (x, y, z); any other kind (an "arrow") an arrow on the ground from (x, y)
+    along (dx, dy), as in viz/viewer. Returns the number of geoms added (fewer when the scene is
+    full)."""
+    added = 0
+    for kind, rgba, value in markers.values():
+        if scene.ngeom >= scene.maxgeom:
+            break
+        x, y, z, dx, dy, _dz = (float(v) for v in value)
+        geom = scene.geoms[scene.ngeom]
+        color = np.asarray(rgba, dtype=np.float32)
+        if kind == "sphere":
+            mujoco.mjv_initGeom(geom, mujoco.mjtGeom.mjGEOM_SPHERE, np.full(3, MARKER_SPHERE_RADIUS), np.array([x, y, z]), np.eye(3).ravel(), color)
+        else:
+            if np.hypot(dx, dy) < 1e-6:
+                continue
+            mujoco.mjv_initGeom(geom, mujoco.mjtGeom.mjGEOM_ARROW, np.zeros(3), np.zeros(3), np.eye(3).ravel(), color)
+            start = np.array([x, y, MARKER_ARROW_HEIGHT])
+            mujoco.mjv_connector(geom, mujoco.mjtGeom.mjGEOM_ARROW, MARKER_ARROW_WIDTH, start, start + np.array([dx, dy, 0.0]))
+        geom.category = mujoco.mjtCatBit.mjCAT_DECOR
+        geom.emission = MARKER_EMISSION  # their own colour under any light, as in the viewer
+        scene.ngeom += 1
+        added += 1
+    return added
 
 
 def write_frames(path: Path, frames: list[np.ndarray], fps: float) -> Path:
@@ -76,7 +114,8 @@ def render_qpos_video(model: mujoco.MjModel, qpos: np.ndarray, path: Path, fps: 
 def record_rollout(env, policy, path: Path | None, max_steps: int, record: Path | None = None, label: str = "") -> Path | None:
     """Video (path) and/or viewer recording (record) of environment 0 of a batched environment
     driven by policy(obs) -> actions, until its first episode ends or max_steps; the frame rate is
-    the control rate. Task markers come from env.markers() when the environment has them."""
+    the control rate. Task markers come from env.markers() when the environment has them, drawn in
+    the video and saved in the recording."""
     import torch
 
     from tasktokens.viz.recording import RecordingWriter
@@ -88,10 +127,11 @@ def record_rollout(env, policy, path: Path | None, max_steps: int, record: Path 
     with torch.inference_mode():
         for _ in range(max_steps):
             data = env.sim.data_of(0)
+            markers = env.markers() if hasattr(env, "markers") else None
             if writer is not None:
-                writer.add_data(data)
+                writer.add_data(data, markers)
             if recorder is not None:
-                recorder.add_data(data, env.markers() if hasattr(env, "markers") else None)
+                recorder.add_data(data, markers)
             obs, _r, done, _e = env.step(policy(obs))
             if done[0]:
                 break

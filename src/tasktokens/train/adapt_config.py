@@ -1,0 +1,165 @@
+"""The config of `tasktokens adapt` (AdaptConfig) and the run names it implies, with no heavy
+imports: `tasktokens adapt --help` parses it without loading torch, MuJoCo or rsl_rl. Training
+itself is in train/adapt.py, imported when the command runs (which re-exports these names)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Literal
+
+import tyro
+
+from tasktokens.algos.ppo import PPOConfig
+from tasktokens.paths import SHIPPED_BFM
+from tasktokens.tasks.config import GaitOptions, TaskEnvConfig
+
+if TYPE_CHECKING:
+    from tasktokens.train.adapt import TokenRunner
+
+TaskModules = Annotated[tuple[str, ...], tyro.conf.arg(name="task-module"), tyro.conf.UseAppendAction]
+"""Modules that register tasks, imported before the task is looked up: `--task-module my_pkg.my_task`,
+repeated for several (tasks/__init__.py; docs/new-task.md)."""
+
+
+@dataclass
+class AdaptConfig:
+    """Train a task token for one task on the frozen BFM, then evaluate it and render a video."""
+
+    # Field docstrings are the `--help` texts: one line each (tyro adds the default). The reasons
+    # and measurements behind the defaults are in the comments above the fields.
+
+    task: str = "direction"
+    """Task to train: direction, steering, reach, strike, long_jump, or a plugin's."""
+    task_modules: TaskModules = ()
+    """Module to import first that registers your own task (repeat for several; saved with the token)."""
+    method: Literal["task_tokens", "fine_tune", "lora", "ppo_scratch", "latent_policy"] = "task_tokens"
+    """What is trained: the task token alone, or a baseline (token + all BFM weights, token + LoRA, MLP from scratch, MLP over the BFM's latent)."""
+    # Under the BFM's own std (0.055) the shipped BFM falls after 82 steps on average, under 0.02
+    # after 214 (deterministic: 231; benchmarks/exploration_noise.py), so training episodes rarely
+    # reached a task's success window. ppo_scratch learns its own std and ignores this.
+    action_std: float | None = 0.02
+    """Std of the exploration noise in training (None: the BFM's own, 0.055); evaluation is deterministic."""
+    latent_penalty: float = 0.01
+    """latent_policy only: weight of the mean ||z - mu_prior||^2 penalty in the loss."""
+    # The paper's PPO rate (2e-5), not the token's 3e-4: at 3e-4 on every weight the fine-tuned
+    # BFM left the motion data within 120k samples (naturalness 3.7-4.7 against 0.30-0.96 for the
+    # frozen-BFM methods, docs/results.md of 2026-11-26).
+    fine_tune_bfm_lr: float = 2e-5
+    """fine_tune only: learning rate of the BFM's weights (the token and the critic use --ppo.learning-rate)."""
+    prior: bool = False
+    """Add the task's hand-written goals beside the learned token (hybrid control)."""
+    # Skill tokens help the prior alone (direction 0.143 -> 0.217) but slow the token's training:
+    # direction on BFM v4 at 1.2M samples, running success 0.005 with them, 0.230 without
+    # (docs/bfm-and-task-tokens.md). Tokens saved before this setting existed load with False
+    # (LEGACY_SETTINGS in train/adapt.py).
+    prior_skills: bool = False
+    """With --prior: also show the BFM the skill token the prior picks (walk below 1.9 m/s, jog above)."""
+    # Under the root goals BFM v4 stays below about 2.6 m/s; commands of 2 m/s and more get the jog
+    # clip's full-body goals, matched to the character's pose and shown ahead of time to ask for the
+    # commanded speed (tasks/clip_prior.py); long_jump's run-up gets the run clip's (longer flights).
+    # Tokens saved before this setting existed load with False.
+    prior_clips: bool = False
+    """With --prior (direction, steering, long_jump): fast commands get full-body goals from the jog (long_jump: run) clip."""
+    # One of tasks/clip_prior.py GAIT_RATES. Tokens saved before this setting existed load with 2.0.
+    prior_gait_top_rate: float = GaitOptions.top_rate
+    """With --prior-clips: how far ahead of real time the jog clip may be shown at most (2.8 asks for up to 3.84 m/s)."""
+    # Tokens saved before this setting existed load with 1.0.
+    prior_gait_feedback: float = GaitOptions.speed_feedback
+    """With --prior-clips: gain k of the speed asked, v* + k (v* - s), s the current speed along the command."""
+    samples: int = 2_500_000
+    """Environment steps to train for (the default: about 14 min on 2 CPU cores)."""
+    out: Path | None = None
+    """Run folder (None: runs/tokens/TASK[_prior][_METHOD])."""
+    resume: bool = False
+    """Continue the run in --out from its last checkpoint (through the BFM it was trained with)."""
+    bfm: Path = SHIPPED_BFM
+    """The frozen BFM checkpoint."""
+    num_envs: int = 512
+    """Parallel environments."""
+    encoder_hidden: tuple[int, ...] = (256, 256)
+    """Hidden layer sizes of the task encoder MLP (paper: 256 256)."""
+    # The paper trains with 1000. long_jump's 20 m run-up takes over 300 steps below about 2 m/s,
+    # which the BFM does not reach at first, so at 300 its training episodes end before the
+    # take-off line and never see the landing reward (docs/bfm-and-task-tokens.md).
+    episode_steps: int = TaskEnvConfig.episode_steps
+    """Steps per training episode (evaluation always runs 300; the paper trains with 1000)."""
+    # W * mean(((mu_tok - mu_zero) / sigma_prior)^2); learned direction tokens that move the prior's
+    # mean more fall more (docs/bfm-and-task-tokens.md).
+    token_shift_penalty: float = 0.0
+    """task_tokens: weight of a penalty on how far the token moves the BFM prior's mean (0: off, as in the paper)."""
+    encoder_zero_init: bool = False
+    """Start the encoder's output layer at zero (the untrained token is the zero token)."""
+    critic_hidden: tuple[int, ...] = (512, 256)
+    """Hidden layer sizes of the critic MLP."""
+    # A fixed learning rate 15x the paper's 2e-5 (reach, 0.49M samples: training return 14.2 at
+    # 3e-4 against 11.2 at 1e-4) and 2 epochs instead of 6 (the update through the transformer
+    # dominates CPU time).
+    ppo: PPOConfig = field(default_factory=lambda: PPOConfig(learning_rate=3e-4, schedule="fixed", learning_epochs=2, steps_per_env=16))
+    """PPO settings (defaults for task tokens: fixed learning rate 3e-4, 2 epochs)."""
+    seed: int = 0
+    """Seed of the network initialisation, the exploration noise and the environments."""
+    torch_threads: int = 2
+    """Torch CPU threads of the network updates (the rollouts use one)."""
+    sim_threads: int = 2
+    """MuJoCo threads stepping the environments (0: every CPU)."""
+    sim_backend: Literal["mujoco", "warp"] = "mujoco"
+    """Physics engine: mujoco (CPU threads) or warp (MuJoCo Warp on a GPU; needs the warp extra)."""
+    warp_device: str = ""
+    """Warp device of --sim-backend warp, e.g. cuda:0 (empty: the first GPU)."""
+    # Checkpoints are saved on the CPU either way, so a token trained on a GPU evaluates anywhere.
+    device: str = "cpu"
+    """Torch device of the networks and PPO, e.g. cuda (the simulation stays on the CPU)."""
+    eval_episodes: int = 64
+    """Episodes of the deterministic evaluation after training, written to eval.json (0: skip)."""
+    video: bool = True
+    """After training, write video.mp4 (300 steps, with the task's markers)."""
+    # E.g. clips ending in a held pose (`tasktokens motion hold`, scripts/hold_clips.sh) start reach
+    # standing: BFM v4 balances at rest but falls stopping mid-stride (docs/bfm-and-task-tokens.md).
+    init_motions: tuple[Path, ...] = ()
+    """Clips whose states start the episodes of training, evaluation and video (none: the task's)."""
+
+    def gait_options(self) -> GaitOptions | None:
+        """The clip gait the prior shows (None: --no-prior-clips)."""
+        return GaitOptions(self.prior_gait_top_rate, self.prior_gait_feedback) if self.prior_clips else None
+
+    def run_folder(self) -> Path:
+        return self.out or Path("runs/tokens") / run_name(self.task, self.method, self.prior)
+
+    def run(self) -> TokenRunner:
+        """Train (under torchrun: data-parallel over the ranks, train/distributed.py), then
+        evaluate on rank 0 and print a one-line verdict (train/adapt.py train_token)."""
+        from tasktokens.train.adapt import train_token
+
+        return train_token(self)
+
+    def evaluate(self, weights: Path) -> dict | None:
+        """The after-training evaluation and video asked for by eval_episodes and video; returns
+        the evaluation's report (None when eval_episodes is 0). Prints nothing."""
+        from tasktokens.eval.task import PlayTask, TaskEval
+
+        method = method_name(self.method, self.prior)
+        folder = weights.parent
+        report = None
+        if self.eval_episodes > 0:
+            report = TaskEval(task=self.task, method=method, token=weights, bfm=self.bfm, episodes=self.eval_episodes, json=folder / "eval.json",
+                              init_motions=self.init_motions, task_modules=self.task_modules).evaluate()
+        if self.video:
+            PlayTask(task=self.task, method=method, token=weights, bfm=self.bfm, out=folder / "video.mp4", init_motions=self.init_motions,
+                     task_modules=self.task_modules).render()
+        return report
+
+
+def method_name(trained: str, prior: bool) -> str:
+    """Evaluation method name of what `adapt` trained: a token with the prior is task_tokens_prior."""
+    return "task_tokens_prior" if trained == "task_tokens" and prior else trained
+
+
+def split_method(method: str) -> tuple[str, bool]:
+    """(what `adapt` trains, whether the prior is on) of an evaluation method name."""
+    return ("task_tokens", True) if method == "task_tokens_prior" else (method, False)
+
+
+def run_name(task: str, method: str, prior: bool) -> str:
+    """Folder name of a trained policy: <task>[_prior][_<method> unless task_tokens]."""
+    return task + ("_prior" if prior else "") + ("" if method == "task_tokens" else f"_{method}")
