@@ -80,6 +80,7 @@ class IKSettings:
     torso_max_yaw: float = 1.2
     """Torso turn from the start heading (+x) at most (rad, 70 deg)."""
     damping: float = 1e-4
+    """Damping of the IK's least-squares step (mink's solve_ik), which keeps it finite near singular poses."""
     max_joint_speed: float = 5.0
     """rad/s per joint coordinate between frames. Uncapped, a few frames jumped at up to 38 rad/s
     where the path made the pose reconfigure; capped, the median clip's fastest joint moves at 4."""
