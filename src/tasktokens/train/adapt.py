@@ -197,4 +197,7 @@ def build_adapt_runner(cfg: AdaptConfig, dist: DistInfo | None = None, device: s
     if cfg.method == "fine_tune":
         alg.optimizer = fine_tune_optimizer(actor, critic, cfg)
     run_cfg = RunnerConfig(max_samples=cfg.samples, seed=cfg.seed)
-    return TokenRunner(env, alg, run_cfg, cfg.run_folder(), cfg, env.character, dist)
+    runner = TokenRunner(env, alg, run_cfg, cfg.run_folder(), cfg, env.character, dist)
+    if getattr(actor, "encoder", None) is not None:  # the task encoder: is the gradient through the frozen BFM alive?
+        runner.watch_gradients(actor.encoder, "grad_norm/encoder")
+    return runner

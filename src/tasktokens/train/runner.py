@@ -26,6 +26,7 @@ from torch.utils.tensorboard import SummaryWriter
 
 from tasktokens.train.checkpoint import STATE_JSON, WEIGHTS, CheckpointError, load_state, load_weights, save_run
 from tasktokens.train.distributed import DistInfo, any_rank
+from tasktokens.train.grad_norms import GradNormMeter
 
 EARLY_ITERATIONS = 3
 """After this many iterations the loop prints the measured samples/s and the time the run will take."""
@@ -65,6 +66,12 @@ class TrainLoop:
         self.iteration, self.samples, self.wall_seconds = 0, 0, 0.0
         self.success_ema, self.return_ema = 0.0, 0.0
         self._stop = False
+        self._grad_meters: list[GradNormMeter] = []
+
+    def watch_gradients(self, module: torch.nn.Module, prefix: str) -> None:
+        """Log the mean gradient norm of each of the module's trainable parameters per iteration
+        to TensorBoard as `prefix/<parameter name>` (train/grad_norms.py)."""
+        self._grad_meters.append(GradNormMeter(module, prefix))
 
     # --- hooks -------------------------------------------------------------------------------
     optimizer: torch.optim.Optimizer
@@ -244,6 +251,9 @@ class TrainLoop:
         writer.add_scalar("train/success", self.success_ema, step)
         writer.add_scalar("train/episode_return", self.return_ema, step)
         writer.add_scalar("train/learning_rate", self.learning_rate, step)
+        for meter in self._grad_meters:
+            for k, v in meter.pop().items():
+                writer.add_scalar(k, v, step)
 
 
 class Runner(TrainLoop):
