@@ -7,7 +7,7 @@
 # falls back to the CPU (16 cores) for the time left.
 #   bash scripts/device_adapt.sh FROM NAME [adapt args...]
 # FROM: a run or checkpoint folder to resume (copied to runs/tokens/NAME; pass --resume), or - for
-# a new run. Example (docs/benchmarks.md):
+# a new run. Example (docs/scale-out.md):
 #   TRAIN_S=510 bash scripts/device_adapt.sh checkpoints/tokens/long_jump_prior lj \
 #     --task long_jump --prior --episode-steps 1000 --resume --num-envs 1024 --samples 60000000
 set -u

@@ -37,6 +37,7 @@ COMMANDS: dict[tuple[str, ...], tuple[str, str, str]] = {
     ("export", "onnx"): ("tasktokens.eval.export", "ExportOnnx", "Export a task's policy (frozen BFM and token, and/or prior) to ONNX."),
     ("view",): ("tasktokens.viz.serve", "View", "Serve recorded rollouts in the web viewer."),
     ("report",): ("tasktokens.eval.compare", "ReportConfig", "Run (or reuse) the whole comparison and write the report."),
+    ("results",): ("tasktokens.eval.results", "ResultsTable", "Print the results table of the shipped task tokens (success beside the paper's, samples, wall time, machine, BFM)."),
 }
 
 
