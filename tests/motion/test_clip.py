@@ -162,3 +162,14 @@ def test_load_clips_reports_failures_and_keeps_the_good_ones(character, walk_fil
     clips, failed = load_clips([tmp_path], character)
     assert [c.name for c in clips] == ["humanoid3d_walk"]
     assert len(failed) == 1 and failed[0]["path"] == str(tmp_path / "broken.txt") and "broken.txt" in failed[0]["error"]
+
+
+def test_documents_in_a_clip_folder_are_skipped_with_a_note(walk_file, tmp_path, capsys):
+    """A data folder's LICENSE.txt and README.txt are no clips: skipped, and said so."""
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    shutil.copy(walk_file, folder / walk_file.name)
+    (folder / "LICENSE.txt").write_text("MIT License\n")
+    (folder / "README.original.txt").write_text("terms\n")
+    assert find_clip_files([folder]) == [folder / walk_file.name]
+    assert "skipping LICENSE.txt, README.original.txt" in capsys.readouterr().err

@@ -240,3 +240,22 @@ def test_a_task_runs_unchanged_on_mujoco_warp(lib, name):
         torch.testing.assert_close(obs_w["task"], obs_m["task"], atol=2e-3, rtol=0)
         torch.testing.assert_close(rew_w, rew_m, atol=2e-3, rtol=0)
         assert torch.equal(done_w, done_m)
+
+
+def test_unknown_task_lists_the_adaptable_tasks_only():
+    from tasktokens.tasks import get_task
+
+    with pytest.raises(KeyError) as err:
+        get_task("nope")
+    message = err.value.args[0]
+    assert "direction" in message and "long_jump" in message and "tracking" not in message
+
+
+def test_a_task_without_a_prior_says_which_methods_apply():
+    from tasktokens.tasks.base import TaskEnv
+
+    class NoPrior(TaskEnv):
+        pass
+
+    with pytest.raises(NotImplementedError, match="no hand-written prior.*--method task_tokens"):
+        NoPrior.prior_fn(NoPrior.__new__(NoPrior), (1,), 7)

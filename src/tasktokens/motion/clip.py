@@ -11,6 +11,7 @@ Any problem with a file raises :class:`ClipError` naming the file and what is wr
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,9 @@ from tasktokens.character import Character
 from tasktokens.motion.licences import licence_of
 
 CLIP_SUFFIXES = (".txt", ".npz")
+NOT_CLIP_PREFIXES = ("license", "licence", "readme", "copying", "notice")
+"""Files in a clip folder with a clip suffix that are documents, not clips (skipped in folders;
+named one by one they are still read, and fail with their own error)."""
 
 
 class ClipError(ValueError):
@@ -199,7 +203,11 @@ def find_clip_files(paths, suffixes: tuple[str, ...] = CLIP_SUFFIXES) -> list[Pa
     found: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            found += [f for f in sorted(p.rglob("*")) if f.suffix.lower() in suffixes and "character" not in f.name]
+            files = [f for f in sorted(p.rglob("*")) if f.suffix.lower() in suffixes and "character" not in f.name]
+            skipped = [f for f in files if f.name.lower().startswith(NOT_CLIP_PREFIXES)]
+            if skipped:  # a data folder's LICENSE.txt or README.txt is no clip: every command skips it the same way
+                print(f"note: skipping {', '.join(f.name for f in skipped)} in {p} (not clips)", file=sys.stderr)
+            found += [f for f in files if f not in skipped]
         elif p.exists():
             found.append(p)
         else:

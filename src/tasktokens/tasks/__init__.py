@@ -81,8 +81,16 @@ def get_task(name: str) -> TaskSpec:
         return TASKS[name]
     except KeyError:
         # a KeyError, as before plugins existed; the CLI prints its message in one line
-        raise KeyError(f"unknown task {name!r}; known: {', '.join(task_names())} (a task of your own: install a package with a "
+        raise KeyError(f"unknown task {name!r}; known: {', '.join(adaptable_task_names())} (a task of your own: install a package with a "
                        f"{ENTRY_POINT_GROUP!r} entry point or pass --task-module MODULE; docs/new-task.md)") from None
+
+
+def adaptable_task_names() -> tuple[str, ...]:
+    """The registered tasks a token is trained on (TaskEnv subclasses): not the tracker's
+    internal tracking task."""
+    from tasktokens.tasks.base import TaskEnv
+
+    return tuple(n for n in task_names() if issubclass(TASKS[n].env_cls, TaskEnv))
 
 
 def task_names() -> tuple[str, ...]:

@@ -132,7 +132,8 @@ class TaskEnv:
         prior show the BFM's skill token; clip_gait (None: off) gives fast commands full-body goals
         from the jog clip as its options say (tasks/clip_prior.py; direction, steering), long_jump's
         run-up those of the run clip (its own rate, LongJumpConfig.prior_gait_rate)."""
-        raise NotImplementedError(f"{type(self).__name__} has no hand-written prior; run it without --prior")
+        raise NotImplementedError(f"{type(self).__name__}: this task has no hand-written prior, so --prior and the "
+                                  "methods task_tokens_prior and prior_only do not apply; use --method task_tokens")
 
     def check_no_clip_gait(self, clip_gait: GaitOptions | None) -> None:
         """For the priors that have no clip gait."""
