@@ -77,29 +77,34 @@ def _torch_cross(a, b):
     return torch.linalg.cross(a, b, dim=-1)
 
 
+def geom_bottoms(model: mujoco.MjModel, data: mujoco.MjData) -> np.ndarray:
+    """(ngeom,) height of each geom's lowest point in the posed data (spheres and capsules by their
+    radius, boxes by their lowest corner; planes +inf; other shapes by their centre)."""
+    out = np.empty(model.ngeom)
+    for g in range(model.ngeom):
+        kind, size, rot = model.geom_type[g], model.geom_size[g], data.geom_xmat[g].reshape(3, 3)
+        z = data.geom_xpos[g, 2]
+        if kind == mujoco.mjtGeom.mjGEOM_PLANE:
+            out[g] = np.inf
+        elif kind == mujoco.mjtGeom.mjGEOM_SPHERE:
+            out[g] = z - size[0]
+        elif kind == mujoco.mjtGeom.mjGEOM_CAPSULE:  # half-length along the local z axis
+            out[g] = z - abs(rot[2, 2]) * size[1] - size[0]
+        elif kind == mujoco.mjtGeom.mjGEOM_BOX:
+            out[g] = z - np.abs(rot[2]) @ size
+        else:
+            out[g] = z
+    return out
+
+
 def lowest_geom_z(model: mujoco.MjModel, qpos: np.ndarray, body_names) -> np.ndarray:
-    """(T, nq) -> (T,): height of the lowest point of the named bodies' geoms at every frame
-    (boxes by their corners, spheres and capsules by their radius; other shapes by their centre)."""
+    """(T, nq) -> (T,): height of the lowest point of the named bodies' geoms at every frame (geom_bottoms)."""
     data = mujoco.MjData(model)
-    bodies = {model.body(n).id for n in body_names}
-    geoms = [g for g in range(model.ngeom) if model.geom_bodyid[g] in bodies]
-    signs = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)], dtype=float)
+    bodies = [model.body(n).id for n in body_names]
+    geoms = np.isin(model.geom_bodyid, bodies)
     out = np.empty(qpos.shape[0])
     for t in range(qpos.shape[0]):
         data.qpos[:] = qpos[t]
         mujoco.mj_kinematics(model, data)
-        low = np.inf
-        for g in geoms:
-            size, centre, rot = model.geom_size[g], data.geom_xpos[g], data.geom_xmat[g].reshape(3, 3)
-            kind = model.geom_type[g]
-            if kind == mujoco.mjtGeom.mjGEOM_BOX:
-                z = (centre + (signs * size) @ rot.T)[:, 2].min()
-            elif kind == mujoco.mjtGeom.mjGEOM_SPHERE:
-                z = centre[2] - size[0]
-            elif kind == mujoco.mjtGeom.mjGEOM_CAPSULE:  # half-length along the local z axis
-                z = centre[2] - abs(rot[2, 2]) * size[1] - size[0]
-            else:
-                z = centre[2]
-            low = min(low, z)
-        out[t] = low
+        out[t] = geom_bottoms(model, data)[geoms].min()
     return out

@@ -28,6 +28,7 @@ import numpy as np
 
 from tasktokens.character import Character
 from tasktokens.motion.clip import MotionClip
+from tasktokens.motion.kinematics import geom_bottoms
 from tasktokens.motion.labels import SKILL_SEPARATOR
 from tasktokens.motion.licences import licence_of
 from tasktokens.motion.mirror import mirror_clip
@@ -167,21 +168,6 @@ def reach_qpos(ik: ReachIK, target: np.ndarray, timing: ReachTiming) -> tuple[np
     hold = np.repeat(reach[-1:], round(timing.hold_s * timing.fps), axis=0)
     end = np.repeat(ik.start[None], round(timing.end_hold_s * timing.fps), axis=0)
     return np.concatenate([reach, hold, reach[::-1][1:], end]), slice(n, n + len(hold) + 1)
-
-
-def geom_bottoms(model: mujoco.MjModel, data: mujoco.MjData) -> np.ndarray:
-    """Lowest z of each geom (spheres, capsules, boxes; planes get +inf)."""
-    out = np.full(model.ngeom, np.inf)
-    for g in range(model.ngeom):
-        kind, size, rot = model.geom_type[g], model.geom_size[g], data.geom_xmat[g].reshape(3, 3)
-        z = data.geom_xpos[g, 2]
-        if kind == mujoco.mjtGeom.mjGEOM_SPHERE:
-            out[g] = z - size[0]
-        elif kind == mujoco.mjtGeom.mjGEOM_CAPSULE:
-            out[g] = z - abs(rot[2, 2]) * size[1] - size[0]
-        elif kind == mujoco.mjtGeom.mjGEOM_BOX:
-            out[g] = z - np.abs(rot[2]) @ size
-    return out
 
 
 def reach_quality(model: mujoco.MjModel, qpos: np.ndarray, hold: slice, hand: str, target: np.ndarray) -> dict:

@@ -39,8 +39,7 @@ def feet_on_floor(qpos: np.ndarray, character: Character, path: Path) -> tuple[n
     """Shift the clip vertically so that its lowest foot point over all frames is on the floor;
     returns the shifted qpos and the shift (m). Refuses a clip whose floor is far off or whose
     root height is not a human's."""
-    feet = [b for b in character.contact_bodies]
-    low = float(lowest_geom_z(character._model, qpos, feet).min())
+    low = float(lowest_geom_z(character._model, qpos, character.contact_bodies).min())
     if abs(low) > MAX_FLOOR_SHIFT_M:
         raise ClipError(f"{path}: the lowest foot is {low:.2f} m from the floor (z = 0); a clip in other units "
                         "(centimetres?) or with another up axis: convert it to metres, z-up")
