@@ -16,7 +16,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 # torch is pinned to the CPU wheel this machine kind carries; the constraint keeps every other
 # package from pulling another torch.
-if ! .venv/bin/python -c "import tasktokens, torch, mujoco, mujoco_warp, mink, pytest" 2>/dev/null; then
+if ! .venv/bin/python -c "import tasktokens, torch, mujoco, mujoco_warp, mink, pybvh, pytest" 2>/dev/null; then
   .venv/bin/pip install -q --disable-pip-version-check -c constraints.txt -e ".[dev]"
 fi
 .venv/bin/python -c "import torch, mujoco; print(f'tasktokens ready: torch {torch.__version__}, mujoco {mujoco.__version__}')"

@@ -15,7 +15,8 @@ import sys
 COMMANDS: dict[tuple[str, ...], tuple[str, str, str]] = {
     ("motion", "check"): ("tasktokens.cli.motion", "MotionCheck", "Load every clip under the paths, play it through the kinematics and report failures."),
     ("motion", "convert"): ("tasktokens.cli.motion", "MotionConvert", "Convert DeepMimic .txt clips to the project's .npz format."),
-    ("motion", "import"): ("tasktokens.cli.motion", "MotionImport", "Import motion from other formats (SkeletonMotion .npy, DeepMimic .txt) as .npz clips."),
+    ("motion", "import"): ("tasktokens.cli.motion", "MotionImport", "Import motion from other formats (BVH retargeted by IK, SkeletonMotion .npy, DeepMimic .txt) as .npz clips."),
+    ("motion", "export"): ("tasktokens.cli.motion", "MotionExport", "Write clips as BVH files of the character's own skeleton."),
     ("motion", "coverage"): ("tasktokens.cli.motion_coverage", "MotionCoverage", "Report what the clips cover, per skill and per task (speeds, turns, reach, leaps)."),
     ("motion", "synth", "reach"): ("tasktokens.cli.motion_synth", "MotionSynthReach", "Synthesize standing hand-reach clips to the reach task's targets by IK."),
     ("motion", "hold"): ("tasktokens.cli.motion", "MotionHold", "Derive clips that end in a held pose."),

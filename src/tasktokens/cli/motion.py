@@ -95,14 +95,20 @@ class MotionConvert:
 
 @dataclass
 class MotionImport:
-    """Import motion from other formats (SkeletonMotion .npy, DeepMimic .txt) as .npz clips."""
+    """Import motion from other formats (BVH, SkeletonMotion .npy, DeepMimic .txt) as .npz clips."""
 
     paths: tyro.conf.Positional[tuple[Path, ...]]
     """Motion files or folders (folders: every file with a known suffix, recursively)."""
     out: Path = Path("runs/clips_imported")
     """Output folder for the .npz clips."""
     format: str = "auto"
-    """Reader: auto (by file suffix: .npy skeleton_motion, .txt deepmimic) or a registered reader's name."""
+    """Reader: auto (by file suffix: .bvh bvh, .npy skeleton_motion, .txt deepmimic) or a registered reader's name."""
+    skeleton: str | None = None
+    """BVH: the joint map, `cmu`, `humanoid3d` (what `motion export` writes) or a MAP.toml naming a
+    source joint for each body (docs/data.md); default: the first shipped map whose joints the file has."""
+    first_frame: Literal["auto", "rest", "keep", "motion"] = "auto"
+    """BVH: frame 0 is a T-pose used as the rest pose and dropped (rest) or kept (keep), or is
+    motion with the file's zero pose as the rest pose (motion); auto: as the map says (cmu: rest)."""
     skill: str | None = None
     """Label every clip with this skill (names become SKILL__NAME); default: the reader's label
     (ASE motion names map to walk_sideways, walk_backward, idle, turn, leap, ...), else the name's."""
@@ -121,7 +127,7 @@ class MotionImport:
         if not self.fps > 0:
             raise ValueError(f"--fps {self.fps}: give a positive frame rate, e.g. --fps 30")
         char = get_character(self.character)
-        options = ImportOptions(fps=self.fps, skill=self.skill, format=self.format)
+        options = ImportOptions(fps=self.fps, skill=self.skill, format=self.format, skeleton=self.skeleton, first_frame=self.first_frame)
         files = find_clip_files(self.paths, importable_suffixes(self.format))
         self.out.mkdir(parents=True, exist_ok=True)
         imported, failed = [], []
@@ -133,9 +139,8 @@ class MotionImport:
                 continue
             save_npz(clip, self.out / f"{clip.name}.npz")  # written as it goes: a later bad file loses nothing
             imported.append(report)
-            swing = max((v["max"] for v in report.get("hinge_swing_deg", {}).values()), default=0.0)
             console.print(f"{clip.name}: {clip.num_frames} frames, {clip.duration:.2f} s, skill {report['skill']}, "
-                          f"floor shift {report['floor_shift_m'] * 100:.1f} cm, hinge swing dropped <= {swing:.1f} deg")
+                          f"floor shift {report['floor_shift_m'] * 100:.1f} cm, {_conversion_note(report)}")
         result = {"imported": imported, "failed": failed}
         write_json(self.json, result)
         console.print(f"wrote {len(imported)} clips to {self.out}; {len(failed)} failed")
@@ -146,6 +151,52 @@ class MotionImport:
         if not files:
             raise FileNotFoundError(f"no files with suffixes {importable_suffixes(self.format)} under {', '.join(map(str, self.paths))}")
         return result
+
+
+def _conversion_note(report: dict) -> str:
+    """What the reader changed, in a few words: the IK residual of a retargeted clip, else the dropped hinge swing."""
+    if "ik_position_error_cm" in report:
+        ik = report["ik_position_error_cm"]
+        return (f"{report['skeleton']} map, scale {report['scale_m_per_unit']:.4g} m/unit, "
+                f"IK error mean {ik['mean']:.1f} cm, max {ik['max']:.1f} cm ({ik['worst_body']})")
+    swing = max((v["max"] for v in report.get("hinge_swing_deg", {}).values()), default=0.0)
+    return f"hinge swing dropped <= {swing:.1f} deg"
+
+
+@dataclass
+class MotionExport:
+    """Write clips as BVH files of the character's own skeleton (opens in Blender; imports back with `--skeleton humanoid3d`)."""
+
+    paths: tyro.conf.Positional[tuple[Path, ...]]
+    """Clip files (.npz, DeepMimic .txt) or folders."""
+    out: Path = Path("runs/clips_bvh")
+    """Output: a .bvh file (one clip) or a folder (one NAME.bvh per clip)."""
+    format: Literal["bvh"] = "bvh"
+    """Output format."""
+    scale: float = 1.0
+    """Length unit: metres times this (100: centimetres)."""
+    character: str = "humanoid3d"
+    """Character the clips are for."""
+
+    def run(self) -> list[Path]:
+        from tasktokens.motion.bvh_export import write_bvh
+
+        if not self.scale > 0:
+            raise ValueError(f"--scale {self.scale}: give a positive length scale, e.g. --scale 100 for centimetres")
+        char = get_character(self.character)
+        clips, failed = load_clips(self.paths, char)
+        if failed:
+            raise ClipError(f"motion export: {failed[0]['error']}")
+        if not clips:
+            raise FileNotFoundError(f"no clips (.npz, .txt) under {', '.join(map(str, self.paths))}")
+        one_file = self.out.suffix.lower() == ".bvh"
+        if one_file and len(clips) != 1:
+            raise ValueError(f"--out {self.out}: a .bvh file takes one clip, got {len(clips)}; give a folder")
+        written = []
+        for clip in clips:
+            written.append(write_bvh(clip, char, self.out if one_file else self.out / f"{clip.name}.bvh", self.scale))
+            console.print(f"wrote {written[-1]} ({clip.num_frames} frames at {clip.fps:.4g} fps)")
+        return written
 
 
 @dataclass

@@ -5,7 +5,7 @@ format is one module imported here. `pipeline.import_file` runs a reader and the
 formats share.
 """
 
-from tasktokens.motion.importers import deepmimic, skeleton_motion  # noqa: F401  (register the readers)
+from tasktokens.motion.importers import bvh, deepmimic, skeleton_motion  # noqa: F401  (register the readers)
 from tasktokens.motion.importers.pipeline import ImportOptions, import_file
 from tasktokens.motion.importers.registry import READERS, RawClip, importable_suffixes, reader_for, register_reader
 

@@ -33,6 +33,10 @@ class ImportOptions:
     """Skill label for every clip (default: the reader's, else from the clip name)."""
     format: str = "auto"
     """Reader name, or auto: by file suffix."""
+    skeleton: str | None = None
+    """BVH: joint map, a shipped map's name (cmu, humanoid3d) or a TOML file; None: the first shipped map that fits."""
+    first_frame: str = "auto"
+    """BVH: what frame 0 is (importers/bvh.py FIRST_FRAME_MODES): auto (the map's), rest, keep, motion."""
 
 
 def feet_on_floor(qpos: np.ndarray, character: Character, path: Path) -> tuple[np.ndarray, float]:
@@ -56,7 +60,8 @@ def feet_on_floor(qpos: np.ndarray, character: Character, path: Path) -> tuple[n
 def import_file(path: Path, character: Character, options: ImportOptions) -> tuple[MotionClip, dict]:
     """Read one file into a clip of the character; returns the clip and its import report."""
     path = Path(path)
-    raw = reader_for(path, options.format).read(path, character)
+    spec = reader_for(path, options.format)
+    raw = spec.read(path, character, **{name: getattr(options, name) for name in spec.options})
     qpos = raw.qpos
     if abs(raw.fps / options.fps - 1.0) > FPS_TOLERANCE:
         times = np.arange(qpos.shape[0]) / raw.fps

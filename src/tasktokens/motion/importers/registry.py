@@ -8,7 +8,9 @@ format. A new format is one module that defines a reader and registers it::
     @register_reader("myformat", suffixes=(".ext",))
     def read_myformat(path: Path, character: Character) -> RawClip: ...
 
-and is imported in `importers/__init__.py`.
+and is imported in `importers/__init__.py`. A reader that takes import options (the BVH reader's
+`skeleton`, `first_frame`) names them in `options=`; the pipeline passes those fields of
+`ImportOptions` to it as keyword arguments.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from pathlib import Path
 
 import numpy as np
 
-from tasktokens.character import Character
 from tasktokens.motion.clip import ClipError
 
 
@@ -41,7 +42,8 @@ class RawClip:
     """What the conversion dropped or changed (e.g. bodies dropped, hinge swing in degrees)."""
 
 
-Reader = Callable[[Path, Character], RawClip]
+Reader = Callable[..., RawClip]
+"""read(path, character, **options) -> RawClip."""
 
 
 @dataclass(frozen=True)
@@ -49,19 +51,21 @@ class ReaderSpec:
     name: str
     suffixes: tuple[str, ...]
     read: Reader
+    options: tuple[str, ...] = ()
+    """Fields of ImportOptions passed to `read` as keyword arguments."""
 
 
 READERS: dict[str, ReaderSpec] = {}
 """Registered readers by format name."""
 
 
-def register_reader(name: str, suffixes: tuple[str, ...]) -> Callable[[Reader], Reader]:
-    """Decorator registering a reader for a format name and its file suffixes."""
+def register_reader(name: str, suffixes: tuple[str, ...], options: tuple[str, ...] = ()) -> Callable[[Reader], Reader]:
+    """Decorator registering a reader for a format name, its file suffixes and the import options it takes."""
 
     def wrap(read: Reader) -> Reader:
         if name in READERS:
             raise ValueError(f"a reader for format {name!r} is already registered")
-        READERS[name] = ReaderSpec(name, suffixes, read)
+        READERS[name] = ReaderSpec(name, suffixes, read, options)
         return read
 
     return wrap
