@@ -168,6 +168,14 @@ def test_schedules_stop_turn_and_blend():
     assert torch.allclose(side, torch.tensor([0.0, 1.0]).expand_as(side))
 
 
+def test_the_leap_window_shows_the_leap_skill_when_the_bfm_has_it():
+    s = _state()
+    with_leap = P.GoalKit(BFMConfig(num_skills=2, skill_names=("leap", "run")), HUMANOID3D, DT)
+    goals = P.leap_schedule(with_leap)(3.1, s)  # inside the window (3.0-3.4 s)
+    assert goals.skill.tolist() == [0, 0] and goals.frames[0, 0, -1, 2] == pytest.approx(1.1)  # leap id, pelvis up
+    assert P.leap_schedule(P.GoalKit(BFMConfig(), HUMANOID3D, DT))(3.1, s).skill is None  # no label: no skill token
+
+
 def test_starts_face_x_at_the_origin_and_stand_at_rest():
     kinds = start_kinds(("stand", "walk"), 5)
     assert kinds == ["stand", "stand", "stand", "walk", "walk"]

@@ -6,9 +6,10 @@ import pytest
 import torch
 
 from tasktokens.character import HUMANOID3D
+from tasktokens.models.loading import load_bfm
 from tasktokens.motion.labels import is_locomotion, skill_label
 from tasktokens.train.checkpoint import WEIGHTS, load_weights
-from tasktokens.train.distill import GoalMaskConfig, load_bfm, sample_goal_masks
+from tasktokens.train.distill import GoalMaskConfig, sample_goal_masks
 from tasktokens.train.runner import RunnerConfig
 from tests.train.conftest import _distill
 from tests.train.test_runner import CLIP
@@ -55,6 +56,35 @@ def test_full_goal_masks_show_everything_in_every_frame():
     assert not (full & root_only).any() and root_only.float().mean().item() > 0.3
     masks0, *_ = sample_goal_masks(20000, 3, 7, GoalMaskConfig(), torch.Generator().manual_seed(0))
     assert masks0.flatten(1).all(-1).float().mean().item() < 0.002  # the uniform masks alone almost never do
+
+
+def test_hand_masks_show_the_root_and_one_hands_translation():
+    cfg = GoalMaskConfig(root_only_prob=0.4, hand_prob=0.5, no_goal_prob=0.0)
+    hands = (2, 3)
+    masks, _far, _skill = sample_goal_masks(20000, 3, 7, cfg, torch.Generator().manual_seed(0), hands)
+    near = masks[:, 0]
+    root_both = near[:, -1].all(-1)
+    one_hand = near[:, list(hands), 0].sum(-1) == 1
+    rest_off = ~near[:, :-1, 1].any(-1) & (near[:, :-1, 0].sum(-1) == 1)
+    hand_mask = root_both & one_hand & rest_off
+    # chosen among the 0.6 that are not root-only (uniform masks add about 0.03%)
+    assert hand_mask.float().mean().item() == pytest.approx(0.6 * 0.5, abs=0.015)
+    right = near[hand_mask][:, 2, 0].float().mean().item()
+    assert right == pytest.approx(0.5, abs=0.03)  # right and left hands equally often
+    assert torch.equal(masks[:, 0], masks[:, 2])  # every near frame
+    with pytest.raises(ValueError, match="hands' entity rows"):
+        sample_goal_masks(10, 3, 7, cfg, torch.Generator().manual_seed(0))
+    base, *_ = sample_goal_masks(500, 3, 7, GoalMaskConfig(), torch.Generator().manual_seed(3))
+    same, *_ = sample_goal_masks(500, 3, 7, GoalMaskConfig(), torch.Generator().manual_seed(3), hands)
+    assert torch.equal(base, same)  # hand_prob 0 keeps the random stream of earlier runs
+
+
+def test_bf16_updates_train_a_float32_student(tmp_path, teacher):
+    cfg = dataclasses.replace(_distill(tmp_path, teacher, 64), precision="bf16")
+    runner = cfg.run()
+    assert all(p.dtype == torch.float32 and torch.isfinite(p).all() for p in runner.bfm.parameters())
+    tensors, _meta = load_weights(tmp_path / WEIGHTS, HUMANOID3D)
+    assert all(v.dtype == torch.float32 for k, v in tensors.items() if k.startswith("bfm.") and v.is_floating_point())
 
 
 def test_skill_labels():

@@ -46,6 +46,7 @@ from tasktokens.eval.bfm import SHIPPED_BFM
 from tasktokens.eval.probe_rollout import ProbeState, Schedule, Trajectory, rollout, start_kinds, start_lib, start_states
 from tasktokens.eval.report import write_json
 from tasktokens.models.bfm import Goals
+from tasktokens.models.loading import load_bfm
 from tasktokens.sim.common import SimConfig
 from tasktokens.tasks.priors import PELVIS_HEIGHT, TURN_RATE, gait_skill, goal_times, root_frames
 
@@ -269,14 +270,16 @@ def run_stop_schedule(kit: GoalKit, run_s: float = 3.0, speed: float = 3.0, stop
 def leap_schedule(kit: GoalKit, run_s: float = 3.0, speed: float = 3.0, leap_s: float = 0.4, leap_speed: float = 4.0,
                   leap_height: float = 1.1) -> Schedule:
     """The jog clip's gait at `speed` m/s along +x (GoalKit.jog), but from run_s for leap_s root
-    goals of leap_speed m/s along +x with the pelvis at leap_height m (up and forward: the BFM has
-    no jump it can follow), facing +x."""
+    goals of leap_speed m/s along +x with the pelvis at leap_height m, facing +x, and the "leap"
+    skill token when the BFM has that label (BFMs distilled on a leap clip; the others have no
+    jump they can follow)."""
     def schedule(t: float, s: ProbeState) -> Goals:
         if not run_s <= t < run_s + leap_s:
             return kit.jog(s, speed)
         n, f = s.yaw.shape[0], kit.times.numel()
         v = torch.tensor([leap_speed, 0.0]).expand(n, f, 2)
-        return kit.goals(kit.root(s, v, torch.zeros(n, f), height=leap_height))
+        skill = torch.full((n,), kit.skill_names.index("leap")) if "leap" in kit.skill_names else None
+        return kit.goals(kit.root(s, v, torch.zeros(n, f), height=leap_height), skill)
     return schedule
 
 
@@ -395,8 +398,6 @@ class ProbeEval:
     def _rollouts(self, chosen: list[Probe]) -> dict[str, dict]:
         """Every chosen probe's JSON entry; each probe draws its starts and reach targets from
         its own seed (seed, position in PROBES), so a subset gives the same episodes."""
-        from tasktokens.train.distill import load_bfm
-
         character = get_character("humanoid3d")
         bfm, _meta = load_bfm(self.bfm, character)
         env = HumanoidEnv(character, SimConfig(num_envs=self.episodes, num_threads=self.num_threads))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import torch
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
@@ -21,8 +22,10 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tasktokens.envs.goals import apply_goal_mask, goal_frame_from_reference
 from tasktokens.eval.tracker import SHIPPED_TRACKER, build_actor, load_tracker
 from tasktokens.models.bfm import BFM, BFMConfig, Goals, distillation_loss
+from tasktokens.models.loading import load_bfm  # noqa: F401 - re-exported: its home is models/loading.py
 from tasktokens.motion.labels import skill_label, skill_vocabulary
 from tasktokens.tasks.tracking import TrackingEnv
+from tasktokens.train.bfm_init import init_from_bfm
 from tasktokens.train.checkpoint import to_jsonable
 from tasktokens.train.runner import RunnerConfig, TrainLoop
 
@@ -55,11 +58,18 @@ class GoalMaskConfig:
     """Probability that a mask shows every entity with both channels in every frame, the far one
     included (the `eval bfm` full-goal condition). Not in MaskedMimic: uniform 1..7-entity masks
     show all 7 entities with both channels 1/7 x (1/3)^7 of the time."""
+    hand_prob: float = 0.0
+    """Probability that a mask (not root-only, not full) shows the root pseudo-body (both channels)
+    and one hand's translation, right or left at random: the reach prior's and the reach probe's
+    goal (tasks/priors.py, eval/probes.py). Uniform masks show it 2/7 x 1/7 x 1/3 x 1/3 x 1/21
+    of the time (about 0.03%)."""
 
 
-def sample_goal_masks(n: int, num_near: int, num_entities: int, cfg: GoalMaskConfig, gen: torch.Generator) -> tuple[Tensor, Tensor, Tensor]:
+def sample_goal_masks(n: int, num_near: int, num_entities: int, cfg: GoalMaskConfig, gen: torch.Generator,
+                      hands: tuple[int, ...] = ()) -> tuple[Tensor, Tensor, Tensor]:
     """Masks (n, num_near + 1, E, 2) bool (translation, rotation), far-frame steps (n,) and
-    whether the skill token is shown (n,)."""
+    whether the skill token is shown (n,). hands: the entity rows of the hands, for
+    cfg.hand_prob (the root pseudo-body is the last row)."""
     k = torch.randint(1, min(cfg.max_active, num_entities) + 1, (n,), generator=gen)
     rank = torch.rand(n, num_entities, generator=gen).argsort(dim=-1).argsort(dim=-1)
     active = rank < k[:, None]  # k random entities
@@ -70,12 +80,28 @@ def sample_goal_masks(n: int, num_near: int, num_entities: int, cfg: GoalMaskCon
     active = active | full[:, None]
     channel = torch.where(root_only[:, None] | full[:, None], torch.full_like(channel, 2), channel)
     entity = torch.stack([active & (channel != 1), active & (channel != 0)], dim=-1)  # (n, E, 2)
+    if cfg.hand_prob > 0:  # drawn only when asked, so runs without it keep their random stream
+        entity = _hand_masks(entity, ~root_only & ~full, cfg.hand_prob, hands, gen)
     masks = entity[:, None].expand(n, num_near + 1, num_entities, 2).clone()
     masks[:, -1] &= ((torch.rand(n, generator=gen) < cfg.far_prob) | full)[:, None, None]
     masks &= ((torch.rand(n, generator=gen) >= cfg.no_goal_prob) | full)[:, None, None, None]
     far = torch.randint(cfg.far_steps[0], cfg.far_steps[1] + 1, (n,), generator=gen)
     skill = torch.rand(n, generator=gen) < cfg.skill_prob
     return masks, far, skill
+
+
+def _hand_masks(entity: Tensor, eligible: Tensor, prob: float, hands: tuple[int, ...], gen: torch.Generator) -> Tensor:
+    """entity (n, E, 2) with a share `prob` of the eligible (n,) rows replaced by the root (both
+    channels) and one of the hands' translation."""
+    if not hands:
+        raise ValueError("GoalMaskConfig.hand_prob > 0 needs the hands' entity rows (the character's conditionable bodies lack right_hand/left_hand)")
+    n, num_entities, _ = entity.shape
+    chosen = (torch.rand(n, generator=gen) < prob) & eligible
+    hand = torch.tensor(hands)[torch.randint(len(hands), (n,), generator=gen)]
+    preset = torch.zeros_like(entity)
+    preset[:, -1] = True
+    preset[torch.arange(n), hand, 0] = True
+    return torch.where(chosen[:, None, None], preset, entity)
 
 
 def reference_goals(env: TrackingEnv, body_idx: Tensor, masks: Tensor, far_steps: Tensor, skill: Tensor | None) -> Goals:
@@ -87,21 +113,6 @@ def reference_goals(env: TrackingEnv, body_idx: Tensor, masks: Tensor, far_steps
     frames = [goal_frame_from_reference(pos[:, 0], quat[:, 0], r.body_pos, r.body_quat, r.body_lin_vel[:, 0], body_idx) for r in refs]
     steps = torch.cat([env._offsets[None, :].expand(env.num_envs, -1), far_steps[:, None]], dim=1)
     return Goals(apply_goal_mask(torch.stack(frames, dim=1), masks), steps.float() * env.dt, skill)
-
-
-def load_bfm(checkpoint: Path, character) -> tuple[BFM, dict]:
-    """A distilled BFM (eval mode) and its checkpoint metadata (skills, sizes, config)."""
-    from tasktokens.train.checkpoint import from_jsonable, load_weights
-
-    tensors, meta = load_weights(checkpoint, character)
-    if "bfm" not in meta:
-        raise ValueError(f"{checkpoint}: not a BFM checkpoint (no 'bfm' metadata); pass one written by `tasktokens pretrain bfm`")
-    cfg = from_jsonable(BFMConfig, meta["bfm"])
-    if not cfg.skill_names and meta.get("skills"):  # saved before BFMConfig recorded them
-        cfg = dataclasses.replace(cfg, skill_names=tuple(meta["skills"]))
-    bfm = BFM(cfg, meta["num_proprio"], meta["num_entities"], meta["num_posterior_obs"], meta["num_actions"])
-    bfm.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("bfm.")})
-    return bfm.eval(), meta
 
 
 @dataclass
@@ -161,6 +172,16 @@ class DistillConfig:
     teacher's training setting, 0.5 for the shipped trackers). Larger values let the student
     visit, and the teacher label, the states between a small drift and a fall, which evaluation
     without early termination reaches."""
+    precision: Literal["fp32", "bf16"] = "fp32"
+    """Arithmetic of the student's updates: "bf16" runs the loss's forward, and so its backward,
+    under torch.autocast(bfloat16); the weights, the optimizer and the labels stay float32. The
+    update's prior transformer dominates a distillation iteration; on a CPU with native bf16
+    (AVX512-BF16, AMX) a gradient step takes about 2/3 of the time (docs/benchmarks.md); elsewhere
+    bf16 is emulated and slower: keep fp32 there."""
+    init_from: Path | None = None
+    """Start a new run (not --resume) from another BFM's weights and normaliser statistics: same
+    sizes, skill embeddings matched by label; a label the source lacks starts at the mean of its
+    rows. For continuing a BFM on clips with other skill labels (v6 from v4)."""
     device: str = "cpu"
     """Torch device of the student (its forward in rollouts and its updates), e.g. "cuda" on a
     GPU machine. The simulation and the teacher stay on the CPU; checkpoints are saved from CPU
@@ -183,6 +204,8 @@ class DistillConfig:
         runner = DistillRunner(env, teacher, self)
         if self.resume:
             runner.resume()
+        elif self.init_from is not None:
+            init_from_bfm(runner.bfm, self.init_from, env.character)
         runner.learn()
         return runner
 
@@ -209,7 +232,9 @@ class DistillRunner(TrainLoop):
         self.ema = AveragedModel(self.bfm, multi_avg_fn=get_ema_multi_avg_fn(cfg.ema_decay)) if cfg.ema_decay else None
         self.batch_size = env.num_envs * cfg.steps_per_env
         self.gen = torch.Generator().manual_seed(cfg.runner.seed)
-        self.masks, self.far, self.show_skill = sample_goal_masks(env.num_envs, self.num_near, self.body_idx.numel() + 1, cfg.masks, self.gen)
+        conditionable = env.character.conditionable_bodies
+        self.hands = tuple(conditionable.index(b) for b in ("right_hand", "left_hand") if b in conditionable)
+        self.masks, self.far, self.show_skill = sample_goal_masks(env.num_envs, self.num_near, self.body_idx.numel() + 1, cfg.masks, self.gen, self.hands)
         offset, scale = env.character.action_offset_scale
         self.action_offset, self.action_scale = torch.as_tensor(offset), torch.as_tensor(scale)
         self._buffer: list[tuple] = []
@@ -260,7 +285,7 @@ class DistillRunner(TrainLoop):
 
     def _resample_masks(self, ids: Tensor) -> None:
         if ids.numel():
-            m, f, s = sample_goal_masks(ids.numel(), self.num_near, self.masks.shape[2], self.dcfg.masks, self.gen)
+            m, f, s = sample_goal_masks(ids.numel(), self.num_near, self.masks.shape[2], self.dcfg.masks, self.gen, self.hands)
             self.masks[ids], self.far[ids], self.show_skill[ids] = m, f, s
 
     def teacher_labels(self, obs) -> Tensor:
@@ -306,8 +331,9 @@ class DistillRunner(TrainLoop):
         for _ in range(self.dcfg.epochs):
             for idx in torch.randperm(n, device=self.device).chunk(self.dcfg.mini_batches):
                 goals = Goals(frames[idx], times[idx], skill[idx])
-                loss, parts = distillation_loss(self.bfm, proprio[idx], goals, post[idx], labels[idx], self.dcfg.beta,
-                                                  prior_action_weight=self.dcfg.prior_action_weight)
+                with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.dcfg.precision == "bf16"):
+                    loss, parts = distillation_loss(self.bfm, proprio[idx], goals, post[idx], labels[idx], self.dcfg.beta,
+                                                      prior_action_weight=self.dcfg.prior_action_weight)
                 self.optimizer.zero_grad()
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(self.bfm.parameters(), 1.0)

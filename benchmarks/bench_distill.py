@@ -1,0 +1,63 @@
+"""Where the time of BFM distillation goes, and what bf16 updates save.
+
+Usage: .venv/bin/python benchmarks/bench_distill.py [--iterations 3] [--teacher C] [--motions ...]
+Builds the default `tasktokens pretrain bfm` runner (512 envs x 16 steps, 2 epochs x 16
+mini-batches) and times its rollout (simulation, teacher labels, student actions) and its update
+per iteration, in fp32 and in bf16 (--precision), plus one gradient step of the loss alone split
+into the prior transformer and the posterior + decoder MLPs. Run it on an idle machine; results in
+docs/benchmarks.md ("BFM distillation: where the time goes").
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import time
+from pathlib import Path
+
+import torch
+
+from tasktokens.eval.tracker import SHIPPED_TRACKER, build_actor, load_tracker
+from tasktokens.tasks.tracking import TrackingEnv
+from tasktokens.train.distill import DistillConfig, DistillRunner
+
+
+def runner_for(cfg: DistillConfig) -> DistillRunner:
+    tensors, teacher_cfg = load_tracker(cfg.teacher)
+    env_cfg = dataclasses.replace(teacher_cfg.env, num_envs=cfg.num_envs, curriculum_samples=0, motions=cfg.motions or teacher_cfg.env.motions)
+    env = TrackingEnv(env_cfg)
+    return DistillRunner(env, build_actor(tensors, teacher_cfg, env.get_observations(), env.num_actions), cfg)
+
+
+def time_iterations(runner: DistillRunner, iterations: int) -> tuple[float, float]:
+    """Mean seconds of the rollout and of the update per iteration, after one warm-up."""
+    rollout = update = 0.0
+    for it in range(iterations + 1):
+        t0 = time.perf_counter()
+        runner._rollout()
+        t1 = time.perf_counter()
+        runner.update()
+        t2 = time.perf_counter()
+        if it:
+            rollout, update = rollout + t1 - t0, update + t2 - t1
+    return rollout / iterations, update / iterations
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--iterations", type=int, default=3)
+    parser.add_argument("--teacher", type=Path, default=SHIPPED_TRACKER)
+    parser.add_argument("--motions", type=Path, nargs="*", default=())
+    args = parser.parse_args()
+    torch.set_num_threads(2)
+    for precision in ("fp32", "bf16"):
+        cfg = DistillConfig(out=Path("/tmp/bench_distill"), teacher=args.teacher, motions=tuple(args.motions), precision=precision)
+        runner = runner_for(cfg)
+        rollout, update = time_iterations(runner, args.iterations)
+        batch = runner.batch_size
+        print(f"{precision}: {batch / (rollout + update):,.0f} samples/s; per iteration of {batch:,}: rollout {rollout:.2f} s, "
+              f"update {update:.2f} s ({cfg.epochs * cfg.mini_batches} gradient steps, {1000 * update / (cfg.epochs * cfg.mini_batches):.0f} ms each)")
+
+
+if __name__ == "__main__":
+    main()
