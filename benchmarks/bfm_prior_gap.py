@@ -25,9 +25,10 @@ import torch
 from tasktokens.eval.bfm import SHIPPED_BFM, BFMEval
 from tasktokens.eval.tracker import build_actor, load_tracker
 from tasktokens.models.bfm import BFM
+from tasktokens.models.loading import load_bfm
 from tasktokens.motion.motion_lib import data_root
 from tasktokens.tasks.tracking import TrackingEnv
-from tasktokens.train.distill import DistillConfig, DistillRunner, GoalMaskConfig, load_bfm
+from tasktokens.train.distill import DistillConfig, DistillRunner, GoalMaskConfig
 
 M = data_root() / "motions" / "deepmimic"
 CLIPS = "walk jog run crawl punch kick stealthy_walk zombie_walk dance_spin getup_facedown getup_faceup".split()

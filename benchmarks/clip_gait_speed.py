@@ -18,13 +18,13 @@ import torch
 from tasktokens import rotations as rot
 from tasktokens.eval.bfm import SHIPPED_BFM
 from tasktokens.models.bfm import Goals
+from tasktokens.models.loading import load_bfm
 from tasktokens.models.task_tokens import TaskTokenActor
 from tasktokens.motion.motion_lib import MotionLib, data_root
 from tasktokens.tasks import clip_prior as cp
 from tasktokens.tasks import get_task
 from tasktokens.tasks.base import TaskEnvConfig
 from tasktokens.tasks.priors import goal_times, turn_limited
-from tasktokens.train.distill import load_bfm
 
 
 def fixed_rate_prior(env, bfm, rate: float):

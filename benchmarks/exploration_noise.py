@@ -22,10 +22,10 @@ import math
 import torch
 
 from tasktokens.eval.bfm import SHIPPED_BFM
+from tasktokens.models.loading import load_bfm
 from tasktokens.models.task_tokens import TaskEncoder
 from tasktokens.tasks import get_task
 from tasktokens.tasks.base import TaskEnvConfig
-from tasktokens.train.distill import load_bfm
 
 
 def steps_before_fall(task: str, std: float, envs: int, bfm_path, steps: int = 300, seed: int = 3, token: str = "zero") -> tuple[float, float]:

@@ -20,10 +20,10 @@ import torch
 
 from tasktokens.eval.bfm import SHIPPED_BFM
 from tasktokens.models.bfm import Goals
+from tasktokens.models.loading import load_bfm
 from tasktokens.tasks import get_task
 from tasktokens.tasks.base import TaskEnvConfig
 from tasktokens.tasks.priors import goal_times, reach_prior, root_frames
-from tasktokens.train.distill import load_bfm
 
 VARIANTS = ("no goal", "stand", "reach prior", "stand + reach prior")
 

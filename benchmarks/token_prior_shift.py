@@ -18,9 +18,9 @@ from pathlib import Path
 import torch
 
 from tasktokens.eval.task import load_policy
+from tasktokens.models.policies import saved_adapt_config
 from tasktokens.tasks import get_task
 from tasktokens.tasks.base import TaskEnvConfig
-from tasktokens.train.adapt import saved_adapt_config
 from tasktokens.train.checkpoint import load_weights, resolve_saved_path
 
 

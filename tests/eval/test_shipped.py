@@ -27,7 +27,7 @@ def test_shipped_bfm_follows_full_goals_on_walk_and_its_actions_depend_on_the_go
 
     from tasktokens.character import HUMANOID3D
     from tasktokens.eval.bfm import SHIPPED_BFM, BFMEval
-    from tasktokens.train.distill import load_bfm
+    from tasktokens.models.loading import load_bfm
 
     path = SHIPPED_BFM if which == "default" else BFM_V5
     report = BFMEval(motions=(CLIPS / "humanoid3d_walk.txt",), episodes=8, num_envs=8, checkpoint=path).run()
@@ -48,10 +48,10 @@ def test_shipped_bfm_walks_where_a_hand_written_goal_says():
 
     from tasktokens import rotations as rot
     from tasktokens.eval.bfm import SHIPPED_BFM
+    from tasktokens.models.loading import load_bfm
     from tasktokens.models.task_tokens import TaskTokenActor
     from tasktokens.tasks import get_task
     from tasktokens.tasks.base import TaskEnvConfig
-    from tasktokens.train.distill import load_bfm
 
     n, steps = 16, 150
     spec = get_task("direction")

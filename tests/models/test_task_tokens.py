@@ -4,10 +4,9 @@ import copy
 
 import pytest
 import torch
-from rsl_rl.algorithms import PPO
 from rsl_rl.models import MLPModel
-from rsl_rl.storage import RolloutStorage
 
+from tasktokens.algos.ppo import PPOConfig, make_ppo
 from tasktokens.character import HUMANOID3D
 from tasktokens.envs.goals import GOAL_FEATURES
 from tasktokens.models.bfm import BFM, BFMConfig
@@ -40,13 +39,31 @@ def test_gradients_reach_only_the_encoder_through_the_transformer(env):
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in actor.encoder.mlp.parameters())
 
 
-def test_ppo_updates_change_the_encoder_and_leave_the_bfm_bitwise_unchanged(env):
+def _token_ppo(env, bfm: BFM, d_model: int):
+    """make_ppo (as `tasktokens adapt` builds it) over a task-token actor on bfm and a small critic."""
     obs = env.get_observations()
-    actor = TaskTokenActor(obs, _bfm(), TaskEncoder(3, 32))
+    actor = TaskTokenActor(obs, bfm, TaskEncoder(3, d_model))
     groups = {"actor": ["policy", "task"], "critic": ["policy", "task"]}
     critic = MLPModel(obs, groups, "critic", 1, hidden_dims=(32,), obs_normalization=True)
-    storage = RolloutStorage("rl", env.num_envs, 4, obs, [env.num_actions])
-    alg = PPO(actor, critic, storage, num_learning_epochs=2, num_mini_batches=2, learning_rate=1e-3, schedule="fixed", entropy_coef=0.0)
+    ppo = PPOConfig(steps_per_env=4, learning_epochs=2, mini_batches=2, learning_rate=1e-3, schedule="fixed")
+    return make_ppo(actor, critic, obs, env.num_envs, env.num_actions, ppo)
+
+
+def test_the_ppo_optimizer_holds_the_encoder_and_the_critic_not_the_bfm(env):
+    bfm = BFM(BFMConfig(d_model=128), 223, 7, 540, 28)  # the default size
+    alg = _token_ppo(env, bfm, 128)
+    held = [p for group in alg.optimizer.param_groups for p in group["params"]]
+    assert {id(p) for p in held} == {id(p) for p in [*alg.actor.encoder.parameters(), *alg.critic.parameters()]}
+    assert len(held) == len({id(p) for p in held})
+    assert not {id(p) for p in held} & {id(p) for p in bfm.parameters()}
+    encoder = {id(p) for p in alg.actor.encoder.parameters()}
+    assert sum(p.numel() for p in held if id(p) in encoder) == trainable_parameters(alg.actor) == 3 * 256 + 256 + 256 * 256 + 256 + 256 * 128 + 128
+
+
+def test_ppo_updates_change_the_encoder_and_leave_the_bfm_bitwise_unchanged(env):
+    obs = env.get_observations()
+    alg = _token_ppo(env, _bfm(), 32)
+    actor = alg.actor
     bfm_before = copy.deepcopy(actor.bfm.state_dict())
     enc_before = copy.deepcopy(actor.encoder.state_dict())
     alg.train_mode()

@@ -1,6 +1,6 @@
 """Tasks from outside the package: a `tasktokens.tasks` entry-point plugin and `--task-module`,
 trained and evaluated through the CLI, and the errors for unknown tasks, broken plugins and name
-clashes.
+clashes. The plugin's prior reads a pelvis height that its token never sees (TaskEnv.prior_obs).
 
 The plugin is docs/new-task.md's example (its pyproject.toml and module, read from the doc, so
 the doc's code is what is tested). It is "installed" the way pip would leave it, without touching
@@ -19,18 +19,42 @@ import sys
 import tomllib
 from pathlib import Path
 
+import gymnasium
 import pytest
 
 from tasktokens import tasks
+from tasktokens.character import HUMANOID3D
 from tasktokens.cli.main import main
-from tasktokens.train.checkpoint import CONFIG, WEIGHTS
+from tasktokens.train.checkpoint import CONFIG, WEIGHTS, load_weights
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "new-task.md"
 MODULES = ("my_tasks", "touch_module", "broken_tasks", "clash_tasks")
 """Every module these tests create (forgotten after each test)."""
-TINY = ["--samples", "32", "--num-envs", "4", "--encoder-hidden", "32", "--critic-hidden", "32", "--ppo.steps-per-env", "4",
-        "--ppo.mini-batches", "2", "--ppo.learning-epochs", "1", "--ppo.schedule", "fixed", "--torch-threads", "1", "--sim-threads", "1",
-        "--eval-episodes", "0", "--no-video"]
+TINY = [
+    "--samples",
+    "32",
+    "--num-envs",
+    "4",
+    "--encoder-hidden",
+    "32",
+    "--critic-hidden",
+    "32",
+    "--ppo.steps-per-env",
+    "4",
+    "--ppo.mini-batches",
+    "2",
+    "--ppo.learning-epochs",
+    "1",
+    "--ppo.schedule",
+    "fixed",
+    "--torch-threads",
+    "1",
+    "--sim-threads",
+    "1",
+    "--eval-episodes",
+    "0",
+    "--no-video",
+]
 """tests/train/test_adapt.py _adapt's settings: 2 PPO iterations of 16 samples."""
 
 
@@ -50,8 +74,10 @@ def write_package(root: Path, pyproject: str, module: str, source: str) -> Path:
 
 
 def plugin_pyproject(dist: str, module: str, entry: str) -> str:
-    return (f'[project]\nname = "{dist}"\nversion = "0.1.0"\n\n[project.entry-points."tasktokens.tasks"]\n{entry} = "{module}"\n\n'
-            f'[tool.setuptools]\npy-modules = ["{module}"]\n')
+    return (
+        f'[project]\nname = "{dist}"\nversion = "0.1.0"\n\n[project.entry-points."tasktokens.tasks"]\n{entry} = "{module}"\n\n'
+        f'[tool.setuptools]\npy-modules = ["{module}"]\n'
+    )
 
 
 def install(pkg: Path, site: Path, monkeypatch) -> None:
@@ -62,7 +88,9 @@ def install(pkg: Path, site: Path, monkeypatch) -> None:
     info = site / f"{project['name'].replace('-', '_')}-{project['version']}.dist-info"
     info.mkdir(parents=True)
     (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {project['name']}\nVersion: {project['version']}\n")
-    groups = [f"[{group}]\n" + "".join(f"{k} = {v}\n" for k, v in eps.items()) for group, eps in project.get("entry-points", {}).items()]
+    groups = [
+        f"[{group}]\n" + "".join(f"{k} = {v}\n" for k, v in eps.items()) for group, eps in project.get("entry-points", {}).items()
+    ]
     (info / "entry_points.txt").write_text("\n".join(groups))
     monkeypatch.syspath_prepend(str(site))
     monkeypatch.syspath_prepend(str(pkg))
@@ -79,12 +107,14 @@ def forget(monkeypatch, *names: str) -> None:
 
 @pytest.fixture
 def registry(monkeypatch):
-    """The registry with the built-in tasks only, restored (and the test's modules forgotten) after."""
+    """The registry with the built-in tasks only, restored (and the test's modules and Gymnasium
+    ids forgotten) after."""
     tasks.load_tasks()
     forget(monkeypatch, *MODULES)
     yield
     for name in MODULES:
         sys.modules.pop(name, None)
+    gymnasium.registry.pop("tasktokens/Touch-v0", None)
 
 
 def run_cli(argv: list[str], capsys) -> str:
@@ -102,15 +132,35 @@ def test_plugin_task_trains_and_evaluates_through_the_cli(tmp_path, tiny_bfm, re
     install(pkg, tmp_path / "site", monkeypatch)
     spec = tasks.get_task("touch")  # found through the entry point alone
     assert spec.env_cls.__module__ == "my_tasks" and Path(sys.modules["my_tasks"].__file__).is_relative_to(tmp_path)
+    assert gymnasium.registry["tasktokens/Touch-v0"].kwargs == {"task": "touch"}  # a Gymnasium environment too
     out = tmp_path / "tok"
     main(["adapt", "--task", "touch", "--prior", "--out", str(out), "--bfm", str(tiny_bfm), *TINY])
     saved = json.loads((out / CONFIG).read_text())
     assert saved["task"] == "touch" and saved["prior"] and saved["task_modules"] == []
-    main(["eval", "task", "--task", "touch", "--method", "task_tokens_prior", "--token", str(out / WEIGHTS), "--episodes", "2",
-          "--episode-steps", "30", "--json", str(tmp_path / "eval.json")])
+    tensors, _ = load_weights(out / WEIGHTS, HUMANOID3D)  # the token's encoder read the 2 task entries, not the pelvis height
+    assert tensors["actor.mlp.encoder.mlp.0.weight"].shape[1] == 2 and tensors["actor.mlp.encoder.norm._mean"].shape[-1] == 2
+    main(
+        [
+            "eval",
+            "task",
+            "--task",
+            "touch",
+            "--method",
+            "task_tokens_prior",
+            "--token",
+            str(out / WEIGHTS),
+            "--episodes",
+            "2",
+            "--episode-steps",
+            "30",
+            "--json",
+            str(tmp_path / "eval.json"),
+        ]
+    )
     report = json.loads((tmp_path / "eval.json").read_text())
     assert report["task"] == "touch" and report["method"] == "task_tokens_prior" and report["samples_trained"] == 32
     assert 0.0 <= report["success_rate"] <= 1.0 and report["trainable_params"] > 0
+    assert "speed_window_steps" not in report  # touch does not read the speed window
 
 
 def test_task_module_is_saved_with_the_token_and_imported_again(tmp_path, tiny_bfm, registry, monkeypatch):
@@ -120,8 +170,22 @@ def test_task_module_is_saved_with_the_token_and_imported_again(tmp_path, tiny_b
     main(["adapt", "--task", "touch", "--task-module", "touch_module", "--out", str(out), "--bfm", str(tiny_bfm), *TINY])
     assert json.loads((out / CONFIG).read_text())["task_modules"] == ["touch_module"]
     forget(monkeypatch, "touch_module")  # a new process: evaluating the token imports its module
-    main(["eval", "task", "--task", "touch", "--token", str(out / WEIGHTS), "--episodes", "2", "--episode-steps", "10",
-          "--json", str(tmp_path / "eval.json")])
+    main(
+        [
+            "eval",
+            "task",
+            "--task",
+            "touch",
+            "--token",
+            str(out / WEIGHTS),
+            "--episodes",
+            "2",
+            "--episode-steps",
+            "10",
+            "--json",
+            str(tmp_path / "eval.json"),
+        ]
+    )
     assert json.loads((tmp_path / "eval.json").read_text())["task"] == "touch"
     forget(monkeypatch, "touch_module")  # and so does resuming the run
     main(["adapt", "--task", "touch", "--resume", "--out", str(out), "--bfm", str(tiny_bfm), *TINY[2:], "--samples", "48"])
@@ -129,19 +193,26 @@ def test_task_module_is_saved_with_the_token_and_imported_again(tmp_path, tiny_b
 
 
 def test_unknown_task_lists_built_in_and_plugin_tasks(tmp_path, registry, monkeypatch, capsys):
-    install(write_package(tmp_path / "my-tasks", doc_block("toml"), "my_tasks", doc_block("python")), tmp_path / "site", monkeypatch)
+    install(
+        write_package(tmp_path / "my-tasks", doc_block("toml"), "my_tasks", doc_block("python")), tmp_path / "site", monkeypatch
+    )
     err = run_cli(["eval", "task", "--task", "tuoch", "--method", "prior_only"], capsys)
     assert "unknown task 'tuoch'" in err and "touch" in err and "reach" in err and "--task-module" in err
 
 
 def test_a_plugin_that_fails_to_import_is_named_with_its_distribution(tmp_path, registry, monkeypatch, capsys):
     source = "import torch\n\nraise RuntimeError('no targets today')\n"
-    install(write_package(tmp_path / "broken", plugin_pyproject("broken-tasks", "broken_tasks", "wobble"), "broken_tasks", source),
-            tmp_path / "site", monkeypatch)
+    install(
+        write_package(tmp_path / "broken", plugin_pyproject("broken-tasks", "broken_tasks", "wobble"), "broken_tasks", source),
+        tmp_path / "site",
+        monkeypatch,
+    )
     err = run_cli(["eval", "task", "--task", "reach", "--method", "prior_only"], capsys)
     assert "task plugin 'wobble' = 'broken_tasks'" in err and "distribution 'broken-tasks'" in err
     assert "RuntimeError: no targets today" in err and "broken_tasks.py:3" in err
-    err = run_cli(["eval", "task", "--task", "reach", "--task-module", "no_such_tasks"], capsys)  # (plugins load after task modules)
+    err = run_cli(
+        ["eval", "task", "--task", "reach", "--task-module", "no_such_tasks"], capsys
+    )  # (plugins load after task modules)
     assert "task module 'no_such_tasks' failed to import: ModuleNotFoundError" in err
 
 

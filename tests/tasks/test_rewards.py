@@ -43,7 +43,9 @@ def test_steering_reward_by_hand():
 
 
 def test_steering_step_rule():
-    ok = step_ok_steering(torch.tensor([0.1, 0.1, 0.3]), torch.tensor([math.cos(math.radians(40)), math.cos(math.radians(50)), 1.0]))
+    ok = step_ok_steering(
+        torch.tensor([0.1, 0.1, 0.3]), torch.tensor([math.cos(math.radians(40)), math.cos(math.radians(50)), 1.0])
+    )
     assert ok.tolist() == [True, False, False]
 
 
@@ -80,6 +82,30 @@ def test_segment_success_ever_rule():
     seg.update(torch.tensor([False, False]))
     seg.close(torch.tensor([0, 1]))
     assert (seg.finished, seg.succeeded) == (2, 1)
+
+
+def test_segment_success_fraction_rule_counts_the_judged_steps():
+    seg = SegmentSuccess(num_envs=2, grace_steps=2, rule=0.5)
+    rows = [[False, False], [False, False], *[[True, True]] * 2, [True, False], [False, False], [False, False]]
+    for row in rows:  # grace steps aside, env 0 meets 3 of 5 judged steps, env 1 2 of 5
+        seg.update(torch.tensor(row))
+    assert seg.judged_steps.tolist() == [5, 5] and seg.ok_steps.tolist() == [3, 2]
+    seg.close(torch.tensor([0, 1]))
+    assert seg.succeeded_env.tolist() == [1, 0] and seg.finished_env.tolist() == [1, 1]
+    assert seg.judged_steps.tolist() == [0, 0] and seg.ok_steps.tolist() == [0, 0]  # the next segment starts afresh
+    exact = SegmentSuccess(num_envs=1, grace_steps=0, rule=0.6)
+    for ok in (True, True, True, False, False):  # 3 of 5 is 0.6 exactly (0.6 * 5 is 3.0000000000000004 in floats)
+        exact.update(torch.tensor([ok]))
+    exact.update(torch.tensor([True]))
+    exact.close(torch.tensor([0]), failed=torch.tensor([True]))  # 4 of 6, but a fall fails the segment
+    assert (exact.finished, exact.succeeded) == (1, 0)
+    for ok in (True, True, True, False, False):
+        exact.update(torch.tensor([ok]))
+    exact.close(torch.tensor([0]))
+    assert (exact.finished, exact.succeeded) == (2, 1)
+    for rule in (0.0, 1.5, "most", True):
+        with pytest.raises(ValueError, match="unknown success rule"):
+            SegmentSuccess(num_envs=1, grace_steps=0, rule=rule)
 
 
 def test_velocity_window_averages_a_stride_and_restarts_at_a_reset():

@@ -5,9 +5,9 @@ import torch
 
 from tasktokens.algos.ppo import PPOConfig
 from tasktokens.character import HUMANOID3D
+from tasktokens.models.loading import load_bfm
 from tasktokens.train.adapt import AdaptConfig
 from tasktokens.train.checkpoint import WEIGHTS, CheckpointError, load_weights
-from tasktokens.train.distill import load_bfm
 
 
 def _adapt(tmp_path, bfm, task="direction", prior=False, samples=32, method="task_tokens", eval_episodes=0):
@@ -116,6 +116,8 @@ def test_baselines_train_save_what_they_train_and_evaluate(tmp_path, tiny_bfm, m
     tensors, meta = load_weights(tmp_path / WEIGHTS, HUMANOID3D)
     actor_keys = [k for k in tensors if k.startswith("actor.")]
     bfm, _ = load_bfm(tiny_bfm, HUMANOID3D)
+    held = {id(p) for group in runner.alg.optimizer.param_groups for p in group["params"]}  # what it trains, nothing frozen
+    assert held == {id(p) for p in [*runner.alg.actor.parameters(), *runner.alg.critic.parameters()] if p.requires_grad}
     if method == "fine_tune":  # every BFM weight is trained and saved, and it moved
         assert any(".bfm.prior_transformer." in k for k in actor_keys)
         moved = [k for k, v in bfm.named_parameters() if not torch.equal(v, dict(runner.alg.actor.bfm.named_parameters())[k])]
@@ -128,6 +130,8 @@ def test_baselines_train_save_what_they_train_and_evaluate(tmp_path, tiny_bfm, m
     elif method == "lora":  # only adapters are saved; the base weights are bitwise unchanged
         bfm_keys = [k for k in actor_keys if ".bfm." in k]
         assert bfm_keys and all(k.endswith((".A", ".B")) for k in bfm_keys)
+        adapters = {id(p) for n, p in runner.alg.actor.bfm.named_parameters() if n.endswith((".A", ".B"))}
+        assert adapters and {id(p) for p in runner.alg.actor.bfm.parameters()} & held == adapters
         base = runner.alg.actor.bfm.prior_transformer.layers[0].linear1.parametrizations.weight.original
         assert torch.equal(base, bfm.prior_transformer.layers[0].linear1.weight)
     else:  # ppo_scratch has no BFM; latent_policy saves its residual MLP, not the frozen BFM
@@ -221,7 +225,7 @@ def test_tokens_saved_before_prior_skills_load_without_skill_tokens_and_resume_o
     import dataclasses
     import json
 
-    from tasktokens.train.adapt import saved_adapt_config
+    from tasktokens.models.policies import saved_adapt_config
     from tasktokens.train.checkpoint import CONFIG
 
     assert saved_adapt_config({"task": "direction", "prior": True}).prior_skills is False
@@ -282,8 +286,8 @@ def test_adapt_with_the_clip_gait_records_it_and_eval_uses_it(tmp_path, tiny_bfm
     import dataclasses
 
     from tasktokens.eval.task import TaskEval
+    from tasktokens.models.policies import saved_adapt_config
     from tasktokens.tasks.clip_prior import GaitOptions
-    from tasktokens.train.adapt import saved_adapt_config
 
     cfg = dataclasses.replace(_adapt(tmp_path, tiny_bfm, "direction", prior=True), prior_clips=True)
     cfg.run()
@@ -317,3 +321,29 @@ def test_adapt_with_the_clip_gait_records_it_and_eval_uses_it(tmp_path, tiny_bfm
     slow = env.target_speed < 2.0  # the root goals, whatever the gait
     assert bool(slow.any())
     torch.testing.assert_close(own[slow], legacy[slow], atol=0, rtol=0)
+
+
+def test_a_run_whose_optimizer_held_the_frozen_bfm_resumes_with_its_state(tmp_path, tiny_bfm):
+    """Runs saved before make_ppo's optimizer left out the frozen parameters (the BFM's: all of
+    them in rsl_rl's optimizer) resume with each trained parameter's Adam moments."""
+    import dataclasses
+
+    from tasktokens.train.adapt import build_adapt_runner
+    from tasktokens.train.checkpoint import load_state, save_state
+
+    _adapt(tmp_path, tiny_bfm, samples=32).run()
+    state = load_state(tmp_path)
+    saved = state["optimizer"]
+    cfg = dataclasses.replace(_adapt(tmp_path, tiny_bfm, samples=64), resume=True)
+    runner = build_adapt_runner(cfg)
+    every = [*runner.alg.actor.parameters(), *runner.alg.critic.parameters()]
+    trained = [i for i, p in enumerate(every) if p.requires_grad]
+    assert len(saved["param_groups"][0]["params"]) == len(trained) < len(every)
+    legacy = {"state": {trained[k]: v for k, v in saved["state"].items()},
+              "param_groups": [{**saved["param_groups"][0], "params": list(range(len(every)))}]}
+    save_state(tmp_path, state | {"optimizer": legacy})
+    runner.resume()
+    for k, moments in saved["state"].items():
+        assert torch.equal(runner.optimizer.state[every[trained[k]]]["exp_avg"], moments["exp_avg"])
+    runner.learn()
+    assert runner.samples >= 64

@@ -12,6 +12,7 @@ if TYPE_CHECKING:  # rsl_rl (and torch) load when a model is built, not when the
     from rsl_rl.algorithms import PPO
     from rsl_rl.models import MLPModel
     from tensordict import TensorDict
+    from torch import nn
 
 
 @dataclass
@@ -92,13 +93,15 @@ def make_ppo(actor: MLPModel, critic: MLPModel, obs: TensorDict, num_envs: int, 
              multi_gpu_cfg: dict | None = None) -> PPO:
     """rsl_rl PPO (with its rollout storage) over given actor and critic models, moved to `device`
     (the environments stay on the CPU; Runner.collect moves observations and actions across).
-    multi_gpu_cfg: rsl_rl's, under torchrun (train/distributed.py): gradients averaged over ranks."""
+    multi_gpu_cfg: rsl_rl's, under torchrun (train/distributed.py): gradients averaged over ranks.
+    Its optimizer holds only the parameters that require gradients (rsl_rl's holds every one: the
+    frozen BFM's and the fixed action std too)."""
     from rsl_rl.algorithms import PPO
     from rsl_rl.storage import RolloutStorage
 
     actor, critic = actor.to(device), critic.to(device)
     storage = RolloutStorage("rl", num_envs, ppo.steps_per_env, obs.to(device), [num_actions], device)
-    return PPO(
+    alg = PPO(
         actor,
         critic,
         storage,
@@ -116,3 +119,26 @@ def make_ppo(actor: MLPModel, critic: MLPModel, obs: TensorDict, num_envs: int, 
         device=device,
         multi_gpu_cfg=multi_gpu_cfg,
     )
+    alg.optimizer = type(alg.optimizer)(parameters_to_train(actor, critic), lr=ppo.learning_rate)
+    return alg
+
+
+def parameters_to_train(*modules: nn.Module) -> list[nn.Parameter]:
+    """The parameters of the modules that require gradients, in the order rsl_rl's PPO lists
+    them (each module's parameters() in turn)."""
+    return [p for m in modules for p in m.parameters() if p.requires_grad]
+
+
+def state_over_trainable(saved: dict, params: list[nn.Parameter]) -> dict:
+    """An optimizer state dict saved over every one of params (one group: rsl_rl's own optimizer,
+    which PPO runs used before 2026-12-06) re-indexed onto those that require gradients, as
+    make_ppo's optimizer holds them; any other state dict unchanged. Frozen parameters never had a
+    gradient, so they have no state to drop."""
+    groups = saved["param_groups"]
+    keep = [i for i, p in enumerate(params) if p.requires_grad]
+    if len(groups) != 1 or len(groups[0]["params"]) != len(params) or len(keep) == len(params):
+        return saved
+    old_ids = groups[0]["params"]
+    new_id = {old_ids[i]: n for n, i in enumerate(keep)}
+    state = {new_id[k]: v for k, v in saved["state"].items() if k in new_id}
+    return {"state": state, "param_groups": [{**groups[0], "params": list(range(len(keep)))}]}

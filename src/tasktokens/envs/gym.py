@@ -1,8 +1,11 @@
 """Gymnasium vector environments of the tasks, for users' own RL code.
 
-``import tasktokens`` registers ``tasktokens/<Task>-v0`` for every Task Tokens task (see
-``tasktokens.GYM_TASKS``), so that
-``gymnasium.make_vec("tasktokens/Steering-v0", num_envs=64)`` works. Observations are
+Every registered task a token is trained on is ``tasktokens/<Name>-v0`` (Name: the task name in
+CamelCase; tasks/gym_ids.py, ``tasktokens.GYM_TASKS``): ``import tasktokens`` registers the
+built-in ones, so that ``gymnasium.make_vec("tasktokens/Steering-v0", num_envs=64)`` works, and a
+plugin's is registered when the plugins load: ``tasktokens.register_gym_envs()`` first, or
+``gymnasium.make_vec("tasktokens.envs.gym:tasktokens/Touch-v0")`` (importing this module loads
+them). Observations are
 proprioception followed by the task observation (float32); actions are the character's absolute
 PD actions in [-1, 1]. Environments reset themselves in the step that ends them (Gymnasium's
 same-step autoreset); the final observation of an episode is not kept.
@@ -15,6 +18,7 @@ import numpy as np
 import torch
 from gymnasium.vector import AutoresetMode
 
+from tasktokens import register_gym_envs
 from tasktokens.tasks import get_task
 from tasktokens.tasks.base import TaskEnvConfig
 
@@ -27,7 +31,9 @@ class TaskVectorEnv(gym.vector.VectorEnv):
     def __init__(self, task: str, num_envs: int = 16, num_threads: int = 2, episode_steps: int = 300, seed: int = 0):
         spec = get_task(task)
         self._cfg = dict(task=task, num_envs=num_envs, num_threads=num_threads, episode_steps=episode_steps)
-        self.task_env = spec.env_cls(spec.config_cls(env=TaskEnvConfig(num_envs=num_envs, num_threads=num_threads, episode_steps=episode_steps, seed=seed)))
+        self.task_env = spec.env_cls(
+            spec.config_cls(env=TaskEnvConfig(num_envs=num_envs, num_threads=num_threads, episode_steps=episode_steps, seed=seed))
+        )
         self.num_envs = num_envs
         size = self.task_env.env.num_proprio + self.task_env.num_task_obs
         self.single_observation_space = gym.spaces.Box(-np.inf, np.inf, (size,), np.float32)
@@ -53,3 +59,6 @@ class TaskVectorEnv(gym.vector.VectorEnv):
 
 def make_vector(task: str, num_envs: int = 16, **kwargs) -> TaskVectorEnv:
     return TaskVectorEnv(task, num_envs=num_envs, **kwargs)
+
+
+register_gym_envs()  # plugins' ids too (gymnasium's "tasktokens.envs.gym:<id>" form imports this module first)

@@ -24,12 +24,13 @@ from rich.console import Console
 from tasktokens.character import get_character
 from tasktokens.eval.report import write_json
 from tasktokens.eval.tracker import TrackerEval, load_tracker
+from tasktokens.models.loading import load_bfm
 from tasktokens.motion.labels import is_locomotion
 from tasktokens.motion.motion_lib import MotionLib, default_motion_paths
 from tasktokens.paths import SHIPPED_BFM
 from tasktokens.tasks.tracking import TrackingEnv
 from tasktokens.train.checkpoint import resolve_saved_path
-from tasktokens.train.distill import load_bfm, reference_goals
+from tasktokens.train.distill import reference_goals
 
 console = Console(stderr=True)
 FAR_STEPS = 30

@@ -22,8 +22,10 @@ from rich.console import Console
 from tasktokens.eval.bfm import SHIPPED_BFM
 from tasktokens.eval.report import write_json
 from tasktokens.eval.task import OOD_KINDS, TaskEval, TaskSweep
-from tasktokens.tasks.base import TaskEnvConfig
-from tasktokens.train.adapt import LEGACY_SETTINGS, AdaptConfig, run_name, split_method
+from tasktokens.models.policies import LEGACY_SETTINGS
+from tasktokens.tasks import adaptable_task_names, get_task
+from tasktokens.tasks.base import TaskEnv, TaskEnvConfig
+from tasktokens.train.adapt import AdaptConfig, run_name, split_method
 from tasktokens.train.checkpoint import CONFIG, WEIGHTS, repo_relative, saved_samples, to_jsonable
 from tasktokens.train.model_card import describe_machine
 
@@ -35,13 +37,29 @@ NO_PRIOR_TASKS = ("strike", "long_jump")
 """Tasks with no prior_only / task_tokens_prior cell in the report, as in the paper's table
 (the priors of strike and long_jump, tasks/priors.py, came later: strike's knocks over 0.8-1.6%
 of boxes alone, long_jump's runs but cannot jump; docs/bfm-and-task-tokens.md)."""
+PAPER_ORDER = ("direction", "steering", "reach", "strike", "long_jump")
+"""The paper's column order; the other registered tasks (plugins) follow by name."""
+
+
+def report_tasks() -> tuple[str, ...]:
+    """The report's columns: every task a token is trained on (tasks.adaptable_task_names:
+    built-in, plugin or imported), the paper's first."""
+    rank = {t: i for i, t in enumerate(PAPER_ORDER)}
+    return tuple(sorted(adaptable_task_names(), key=lambda t: (rank.get(t, len(rank)), t)))
+
+
+def has_prior_cells(task: str) -> bool:
+    """Whether the report has prior_only and task_tokens_prior cells for a task: it has a
+    hand-written prior (TaskEnv.prior_fn) and is not left out as in the paper (NO_PRIOR_TASKS)."""
+    return task not in NO_PRIOR_TASKS and get_task(task).env_cls.prior_fn is not TaskEnv.prior_fn
 
 
 @dataclass
 class ReportConfig:
     """Run (or reuse) the whole comparison and write the report."""
 
-    tasks: tuple[str, ...] = ("direction", "steering", "reach", "strike", "long_jump")
+    tasks: tuple[str, ...] = field(default_factory=report_tasks)
+    """Columns (default: every registered task, report_tasks)."""
     methods: tuple[str, ...] = ("task_tokens", "task_tokens_prior", "prior_only", "ppo_scratch", "fine_tune", "latent_policy", "lora")
     samples: int = 5_000_000
     """Training budget per run (environment steps)."""
@@ -88,7 +106,7 @@ class ReportConfig:
         self._order = list(dict.fromkeys([*results["success"], *self.methods]))
         for method in self.methods:
             for task in self.tasks:
-                if method in ("prior_only", "task_tokens_prior") and task in NO_PRIOR_TASKS:
+                if method in ("prior_only", "task_tokens_prior") and not has_prior_cells(task):
                     continue
                 self._cell(results, method, task)
         results["plots"] = self._plots(results)
@@ -268,7 +286,7 @@ RUN_ONLY = {"samples", "out", "resume", "eval_episodes", "video", "torch_threads
 ADDED_SETTINGS = {"fine_tune_bfm_lr": lambda cfg: cfg.method == "fine_tune"}
 """AdaptConfig fields added after runs were cached whose old behaviour no value of the field gives,
 and which runs' training they change: a cached run of those without the field was trained under
-the old behaviour. Fields whose old behaviour is a value are in adapt.LEGACY_SETTINGS."""
+the old behaviour. Fields whose old behaviour is a value are in models/policies.py LEGACY_SETTINGS."""
 
 
 def check_cached_run(run: Path, cfg: AdaptConfig) -> None:
@@ -306,8 +324,13 @@ def stage_weights(run: Path, samples: int, cache: Path) -> Path:
 
 
 def same_success_rule(report: dict) -> bool:
-    """Whether a cached evaluation judged success as evaluations do now (the speed window)."""
-    return report.get("speed_window_steps") == TaskEnvConfig.speed_window_steps
+    """Whether a cached evaluation judged success as evaluations do now: with today's speed window
+    for a task that reads it (evaluations from before the window have none), and for the other
+    tasks with or without the window in the report (eval/task.py speed_window)."""
+    if "speed_window_steps" in report:
+        return report["speed_window_steps"] == TaskEnvConfig.speed_window_steps
+    task = report.get("task")
+    return task in adaptable_task_names() and not get_task(task).env_cls.reads_speed_window
 
 
 def training_returns(run: Path) -> list[tuple[int, float]]:

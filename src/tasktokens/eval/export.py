@@ -28,8 +28,15 @@ class ExportablePolicy(nn.Module):
     def __init__(self, actor: TaskTokenActor, proprio: torch.Tensor, task: torch.Tensor):
         super().__init__()
         if not isinstance(actor, TaskTokenActor):
-            raise ValueError("ONNX export covers BFM-based policies (task_tokens, task_tokens_prior, prior_only, fine_tune, lora)")
+            raise ValueError(
+                "ONNX export covers BFM-based policies (task_tokens, task_tokens_prior, prior_only, fine_tune, lora)"
+            )
         head = actor.mlp
+        if head.prior is not None and head.num_task is not None:
+            raise ValueError(
+                "ONNX export does not cover a prior with an input of its own (TaskEnv.prior_obs); export the token alone "
+                "(--method task_tokens)"
+            )
         self.bfm, self.encoder, self.prior = head.bfm, head.encoder, head.prior
         with torch.no_grad():  # which tokens the fixed prior and the token leave visible
             _, hidden = self.bfm.tokens(proprio, self._goals(proprio, task), self._token(task))
@@ -86,8 +93,16 @@ class ExportOnnx:
         proprio, task = record_observations(env, actor, self.check_steps)
         policy = ExportablePolicy(actor, proprio[:2], task[:2]).eval()
         self.out.parent.mkdir(parents=True, exist_ok=True)
-        torch.onnx.export(policy, (proprio[:2], task[:2]), str(self.out), input_names=["proprio", "task_obs"], output_names=["action"],
-                          dynamic_axes={"proprio": {0: "batch"}, "task_obs": {0: "batch"}, "action": {0: "batch"}}, opset_version=17, dynamo=False)
+        torch.onnx.export(
+            policy,
+            (proprio[:2], task[:2]),
+            str(self.out),
+            input_names=["proprio", "task_obs"],
+            output_names=["action"],
+            dynamic_axes={"proprio": {0: "batch"}, "task_obs": {0: "batch"}, "action": {0: "batch"}},
+            opset_version=17,
+            dynamo=False,
+        )
         report = {"task": self.task, "method": self.method, "onnx": str(self.out)}
         if self.check:
             import onnxruntime as ort
@@ -96,7 +111,10 @@ class ExportOnnx:
             onnx_actions = session.run(["action"], {"proprio": proprio.numpy(), "task_obs": task.numpy()})[0]
             with torch.no_grad():
                 torch_actions = actor.mlp(torch.cat([proprio, task], dim=-1)).numpy()
-            report |= {"max_abs_action_error": float(np.abs(onnx_actions - torch_actions).max()), "observations": int(proprio.shape[0])}
+            report |= {
+                "max_abs_action_error": float(np.abs(onnx_actions - torch_actions).max()),
+                "observations": int(proprio.shape[0]),
+            }
         console.print(report)
         write_json(self.json, report)
         return report

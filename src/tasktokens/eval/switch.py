@@ -19,13 +19,13 @@ from pathlib import Path
 import torch
 from rich.console import Console
 
-from tasktokens.eval.bfm import SHIPPED_BFM
 from tasktokens.eval.report import write_json
 from tasktokens.eval.task import Method, load_policy, policy_path, run_first_episodes
+from tasktokens.models.policies import needs_bfm, saved_adapt_config
 from tasktokens.models.task_tokens import trainable_parameters
+from tasktokens.paths import SHIPPED_BFM
 from tasktokens.tasks import get_task
 from tasktokens.tasks.base import TaskEnvConfig
-from tasktokens.train.adapt import needs_bfm, saved_adapt_config
 from tasktokens.train.checkpoint import repo_relative, resolve_saved_path, saved_metadata
 
 console = Console(stderr=True)

@@ -17,18 +17,19 @@ import torch
 from rich.console import Console
 
 from tasktokens.character import get_character
-from tasktokens.eval.bfm import SHIPPED_BFM
 from tasktokens.eval.naturalness import NaturalnessScorer
 from tasktokens.eval.report import write_json
 from tasktokens.models.baselines import load_saved_state
+from tasktokens.models.loading import load_bfm
+from tasktokens.models.policies import build_actor, needs_bfm, saved_adapt_config
 from tasktokens.models.task_tokens import TaskTokenActor, trainable_parameters
 from tasktokens.motion.motion_lib import MotionLib, default_motion_paths
+from tasktokens.paths import SHIPPED_BFM
 from tasktokens.tasks import TaskSpec, get_task, import_task_modules
 from tasktokens.tasks.base import TaskEnvConfig
 from tasktokens.tasks.clip_prior import GaitOptions
-from tasktokens.train.adapt import TaskModules, build_actor, needs_bfm, run_name, saved_adapt_config, split_method
+from tasktokens.train.adapt_config import TaskModules, run_name, split_method
 from tasktokens.train.checkpoint import REPO_ROOT, CheckpointError, load_weights, resolve_saved_path, saved_metadata
-from tasktokens.train.distill import load_bfm
 from tasktokens.viz.recording import RecordingWriter
 
 console = Console(stderr=True)
@@ -118,6 +119,12 @@ def run_first_episodes(env, actor, steps: int, observe=None, running: torch.Tens
     return length
 
 
+def speed_window(env) -> dict:
+    """{"speed_window_steps": steps} for a task whose success reads the windowed root velocity
+    (TaskEnv.reads_speed_window: direction, steering), else nothing."""
+    return {"speed_window_steps": env.cfg.speed_window_steps} if env.reads_speed_window else {}
+
+
 @functools.lru_cache(maxsize=2)
 def _scorer(character_name: str) -> NaturalnessScorer:
     char = get_character(character_name)
@@ -164,7 +171,7 @@ class TaskEval:
     """Body mass multiplier (out of distribution)."""
     speed_window_steps: int = TaskEnvConfig.speed_window_steps
     """Steps over which direction and steering average the root velocity for success (1: the
-    paper's per-step rule; TaskEnvConfig.speed_window_steps)."""
+    paper's per-step rule; TaskEnvConfig.speed_window_steps); reported for those tasks only."""
     record: Path | None = None
     """Write the first episode of environment 0 as a viewer recording (JSON) here."""
     naturalness: bool = False
@@ -223,8 +230,8 @@ class TaskEval:
         report = {"task": self.task, "method": self.method, "success_rate": seg.rate, "success_unit": "command segment",
                   "segments": seg.finished, "segments_succeeded": seg.succeeded, "episode_success_rate": seg.episode_rate, "episodes": self.episodes,
                   "trainable_params": trainable_parameters(actor), "samples_trained": samples, "mean_episode_steps": length.float().mean().item(),
-                  "speed_window_steps": env.cfg.speed_window_steps,
-                  "physics": {"gravity_scale": self.gravity_scale, "friction_scale": self.friction_scale, "mass_scale": self.mass_scale}} | extra
+                  "physics": {"gravity_scale": self.gravity_scale, "friction_scale": self.friction_scale, "mass_scale": self.mass_scale}}
+        report |= speed_window(env) | extra
         write_json(self.json, report)
         return report
 
@@ -274,8 +281,7 @@ class TaskSweep:
         steps = {str(v): length[group == i].mean().item() for i, v in enumerate(self.values)}
         report = {"task": self.task, "method": self.method, "kind": self.kind, "success_rate": rates, "success_unit": "command segment",
                   "mean_episode_steps": steps,
-                  "episodes": self.episodes, "trainable_params": trainable_parameters(actor), "samples_trained": samples,
-                  "speed_window_steps": env.cfg.speed_window_steps}
+                  "episodes": self.episodes, "trainable_params": trainable_parameters(actor), "samples_trained": samples} | speed_window(env)
         console.print(report)
         write_json(self.json, report)
         return report

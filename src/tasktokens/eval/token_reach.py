@@ -39,6 +39,7 @@ from tasktokens.eval.probe_rollout import ProbeState, Schedule, Trajectory, roll
 from tasktokens.eval.probes import GoalKit, wrap
 from tasktokens.eval.report import write_json
 from tasktokens.models.bfm import BFM, Goals
+from tasktokens.models.loading import load_bfm
 from tasktokens.models.task_tokens import freeze
 from tasktokens.sim.common import SimConfig
 from tasktokens.tasks.priors import direction_prior, root_frames
@@ -317,8 +318,6 @@ class TokenReachEval:
         if unknown or self.episodes < 1 or self.eval_episodes < 1 or self.rounds < 1:
             raise ValueError(f"TokenReachEval: unknown commands {sorted(unknown)} (known: {[c.name for c in COMMANDS]}), "
                              f"or episodes / eval_episodes / rounds below 1")
-        from tasktokens.train.distill import load_bfm
-
         start, threads = time.perf_counter(), torch.get_num_threads()
         torch.set_num_threads(self.num_threads)
         try:

@@ -18,10 +18,18 @@ from tensordict import TensorDict
 from torch import nn
 
 from tasktokens.models.bfm import BFM, Goals
+from tasktokens.tasks.goal_helpers import check_near_frames
 
 Tensor = torch.Tensor
 PriorFn = Callable[[Tensor, Tensor], Goals]
-"""(proprioception (N, P), raw task observation (N, T)) -> hand-written goals (a prior)."""
+"""(proprioception (N, P), raw task observation (N, T), or the task's prior observation (N, K)
+when it has one) -> hand-written goals (a prior)."""
+
+
+def actor_groups(obs: TensorDict) -> list[str]:
+    """The observation groups a Task Tokens actor reads: policy and task, then prior when the task
+    gives its prior an input of its own (TaskEnv.prior_obs)."""
+    return ["policy", "task", *(["prior"] if "prior" in obs.keys() else [])]
 
 
 class TaskEncoder(nn.Module):
@@ -59,19 +67,35 @@ def freeze(bfm: BFM) -> BFM:
 
 class TaskTokenActor(MLPModel):
     """rsl_rl actor: obs["policy"] (proprioception) + obs["task"] -> BFM action (Gaussian, fixed std:
-    the BFM's own unless action_std is given)."""
+    the BFM's own unless action_std is given). The encoder sees obs["task"] only; the prior sees
+    obs["prior"] when the observations have it, else obs["task"]."""
 
-    def __init__(self, obs: TensorDict, bfm: BFM, encoder: TaskEncoder | None, prior: PriorFn | None = None, action_std: float | None = None,
-                 shift_penalty: float = 0.0):
+    def __init__(
+        self,
+        obs: TensorDict,
+        bfm: BFM,
+        encoder: TaskEncoder | None,
+        prior: PriorFn | None = None,
+        action_std: float | None = None,
+        shift_penalty: float = 0.0,
+    ):
         num_actions = bfm.action_log_std.numel()
-        groups = {"actor": ["policy", "task"], "critic": ["policy", "task"]}
+        groups = {"actor": actor_groups(obs), "critic": actor_groups(obs)}
         std = float(bfm.action_std[0]) if action_std is None else action_std
-        super().__init__(obs, groups, "actor", num_actions, hidden_dims=(1,), obs_normalization=False,
-                         distribution_cfg={"class_name": "GaussianDistribution", "init_std": std, "learn_std": False})
+        super().__init__(
+            obs,
+            groups,
+            "actor",
+            num_actions,
+            hidden_dims=(1,),
+            obs_normalization=False,
+            distribution_cfg={"class_name": "GaussianDistribution", "init_std": std, "learn_std": False},
+        )
         if encoder is None and prior is None:
             raise ValueError("a Task Tokens policy needs a task encoder, a prior, or both")
         self.num_proprio = obs["policy"].shape[-1]
-        self.mlp = _BFMHead(freeze(bfm), encoder, prior, self.num_proprio, shift_penalty)
+        num_task = obs["task"].shape[-1] if "prior" in obs.keys() else None
+        self.mlp = _BFMHead(freeze(bfm), encoder, prior, self.num_proprio, shift_penalty, num_task)
 
     @property
     def bfm(self) -> BFM:
@@ -92,7 +116,10 @@ class TaskTokenActor(MLPModel):
 
 
 class _BFMHead(nn.Module):
-    """latent = [proprioception, raw task observation] -> action mean through the frozen BFM.
+    """latent = [proprioception, raw task observation] -> action mean through the frozen BFM; with
+    num_task, latent = [proprioception, task observation (num_task), prior observation]: the
+    encoder gets the task observation, the prior the prior observation. The prior's goals must
+    keep the near-frame mask rule (tasks/goal_helpers.py check_near_frames).
 
     shift_penalty W > 0 adds the gradient of W * mean over samples and latent dimensions of
     ((mu_tok - mu_zero) / sigma)^2 to whatever gradient PPO's loss sends to mu_tok: mu_tok is the
@@ -100,15 +127,29 @@ class _BFMHead(nn.Module):
     token in its place (same goals), held constant. It keeps the token from moving the prior far
     from where the BFM acts without it (benchmarks/token_prior_shift.py)."""
 
-    def __init__(self, bfm: BFM, encoder: TaskEncoder | None, prior: PriorFn | None, num_proprio: int, shift_penalty: float = 0.0):
+    def __init__(
+        self,
+        bfm: BFM,
+        encoder: TaskEncoder | None,
+        prior: PriorFn | None,
+        num_proprio: int,
+        shift_penalty: float = 0.0,
+        num_task: int | None = None,
+    ):
         super().__init__()
         self.bfm, self.encoder, self.prior, self.num_proprio = bfm, encoder, prior, num_proprio
-        self.shift_penalty = shift_penalty
+        self.shift_penalty, self.num_task = shift_penalty, num_task
 
     def forward(self, latent: Tensor) -> Tensor:
         proprio, task = latent[:, : self.num_proprio], latent[:, self.num_proprio :]
+        prior_in = task
+        if self.num_task is not None:  # the prior's own input follows the task observation
+            task, prior_in = task[:, : self.num_task], task[:, self.num_task :]
         token = self.encoder(task) if self.encoder is not None else None
-        goals = self.prior(proprio, task) if self.prior is not None else None
+        goals = None
+        if self.prior is not None:
+            goals = self.prior(proprio, prior_in)
+            check_near_frames(goals.frames)
         mu, _ = self.bfm.prior(proprio, goals, token)
         if token is not None and mu.requires_grad and self.shift_penalty > 0:
             with torch.no_grad():

@@ -10,13 +10,16 @@ tasks, all before the first lookup:
   import registers tasks (loaded once, lazily, on the first lookup);
 - task modules named at run time (``--task-module my_pkg.my_task``, import_task_modules).
 
-A task name is unique: a plugin cannot replace a built-in task. docs/new-task.md has the contract.
+A task name is unique: a plugin cannot replace a built-in task. Each task a token is trained on
+becomes the Gymnasium vector environment ``tasktokens/<Name>-v0`` as it registers (tasks/gym_ids.py).
+docs/new-task.md has the contract.
 """
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
+import sys
 import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -63,6 +66,10 @@ def register_task(name: str, config_cls: type):
         if old is not None and old.env_cls is not env_cls:
             raise TaskRegistryError(_clash_message(name, old.env_cls, env_cls))
         TASKS[name] = TaskSpec(name, env_cls, config_cls)
+        if _is_adaptable(env_cls):
+            from tasktokens.tasks.gym_ids import register_gym_env
+
+            register_gym_env(name)
         return env_cls
 
     return wrap
@@ -70,7 +77,9 @@ def register_task(name: str, config_cls: type):
 
 def _clash_message(name: str, old: type, new: type) -> str:
     if _is_builtin(old):
-        return f"task {name!r} of {_qualname(new)} clashes with the built-in task {name!r} ({_qualname(old)}); give it another name"
+        return (
+            f"task {name!r} of {_qualname(new)} clashes with the built-in task {name!r} ({_qualname(old)}); give it another name"
+        )
     return f"task {name!r} registered twice, by {_qualname(old)} and by {_qualname(new)}; task names must be unique"
 
 
@@ -81,16 +90,23 @@ def get_task(name: str) -> TaskSpec:
         return TASKS[name]
     except KeyError:
         # a KeyError, as before plugins existed; the CLI prints its message in one line
-        raise KeyError(f"unknown task {name!r}; known: {', '.join(adaptable_task_names())} (a task of your own: install a package with a "
-                       f"{ENTRY_POINT_GROUP!r} entry point or pass --task-module MODULE; docs/new-task.md)") from None
+        raise KeyError(
+            f"unknown task {name!r}; known: {', '.join(adaptable_task_names())} (a task of your own: install a package with a "
+            f"{ENTRY_POINT_GROUP!r} entry point or pass --task-module MODULE; docs/new-task.md)"
+        ) from None
+
+
+def _is_adaptable(env_cls: type) -> bool:
+    """A TaskEnv subclass (tasks/base.py is loaded whenever one exists: no import needed)."""
+    base = sys.modules.get(f"{__name__}.base")
+    task_env = getattr(base, "TaskEnv", None)
+    return task_env is not None and issubclass(env_cls, task_env)
 
 
 def adaptable_task_names() -> tuple[str, ...]:
     """The registered tasks a token is trained on (TaskEnv subclasses): not the tracker's
     internal tracking task."""
-    from tasktokens.tasks.base import TaskEnv
-
-    return tuple(n for n in task_names() if issubclass(TASKS[n].env_cls, TaskEnv))
+    return tuple(n for n in task_names() if _is_adaptable(TASKS[n].env_cls))
 
 
 def task_names() -> tuple[str, ...]:
@@ -137,8 +153,10 @@ def _load_plugin(ep: EntryPoint) -> None:
         ep.load()
     except Exception as err:  # noqa: BLE001 - any failure of user code becomes one clear error
         dist = ep.dist.name if getattr(ep, "dist", None) is not None else "an unknown distribution"
-        raise TaskRegistryError(f"task plugin {ep.name!r} = {ep.value!r} (entry point group {ENTRY_POINT_GROUP!r}) of the distribution "
-                                f"{dist!r} failed to load: {_describe(err)}; fix or uninstall {dist!r}") from err
+        raise TaskRegistryError(
+            f"task plugin {ep.name!r} = {ep.value!r} (entry point group {ENTRY_POINT_GROUP!r}) of the distribution "
+            f"{dist!r} failed to load: {_describe(err)}; fix or uninstall {dist!r}"
+        ) from err
 
 
 def _describe(err: Exception) -> str:
@@ -146,5 +164,9 @@ def _describe(err: Exception) -> str:
     if isinstance(err, TaskRegistryError):
         return str(err)
     frames = traceback.extract_tb(err.__traceback__)
-    where = f" (at {frames[-1].filename}:{frames[-1].lineno})" if frames and not isinstance(err, (SyntaxError, ModuleNotFoundError)) else ""
+    where = (
+        f" (at {frames[-1].filename}:{frames[-1].lineno})"
+        if frames and not isinstance(err, (SyntaxError, ModuleNotFoundError))
+        else ""
+    )
     return f"{type(err).__name__}: {err}{where}"

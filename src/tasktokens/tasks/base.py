@@ -1,10 +1,15 @@
 """Base of the Task Tokens tasks: humanoids started from locomotion reference states, absolute
 actions (the BFM's), fall termination, time-outs, per-task commands, reward and success.
 
-A task subclasses :class:`TaskEnv` and defines ``num_task_obs``, ``task_obs()``,
-``task_reward()``, ``step_ok()`` and ``resample_commands(ids)``; it registers itself with
-``tasks.register_task``. Observations are a TensorDict with "policy" (proprioception) and "task"
-(the task observation in the root heading frame).
+A task subclasses :class:`TaskEnv` and defines ``num_task_obs`` and the hooks
+``init_commands()`` (allocate the command tensors), ``resample_commands(ids)`` (draw commands),
+``command_due()`` (which commands change this step), ``task_obs()``, ``task_reward()`` and
+``step_ok()``; it registers itself with ``tasks.register_task``. Its config (with an ``env:
+TaskEnvConfig`` field) goes to ``TaskEnv.__init__``, which keeps it as ``self.task_cfg`` before
+any hook runs, so a task needs no ``__init__`` of its own. Observations are a TensorDict with
+"policy" (proprioception), "task" (the task observation in the root heading frame) and, for a
+task whose ``prior_obs()`` returns a tensor, "prior" (the prior's input, never the token's).
+docs/new-task.md has the whole contract.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from tasktokens.tasks.rewards import SegmentSuccess, VelocityWindow
 
 if TYPE_CHECKING:
     from tasktokens.tasks.clip_prior import ClipGait, GaitOptions, GaitSpec
+    from tasktokens.tasks.rewards import SuccessRule
 
 Tensor = torch.Tensor
 
@@ -37,20 +43,55 @@ def default_init_clips() -> list[Path]:
     return [p for p in find_clip_files(default_motion_paths()) if is_locomotion(p.stem)]
 
 
+class _UnsetTaskConfig:
+    """TaskEnv.task_cfg until it is set (a non-data descriptor: the instance's own value, once
+    set, wins): a clear error for a hook that reads it too early."""
+
+    def __get__(self, env, owner=None):
+        if env is None:
+            return self
+        raise AttributeError(
+            f"{type(env).__name__}.task_cfg is not set: pass the task's config to TaskEnv.__init__ "
+            "(super().__init__(cfg, motion_lib)), or set self.task_cfg before calling it; the base draws the first "
+            "commands in its constructor (docs/new-task.md)"
+        )
+
+
 class TaskEnv:
     """Common machinery; see the module docstring for what a task adds."""
+
+    task_cfg = _UnsetTaskConfig()
+    """The task's own config (its dataclass, with the shared TaskEnvConfig as .env)."""
 
     num_task_obs: int
     grace_steps: int = 60
     """Steps after a new command before success is judged."""
-    success_rule: str = "all"
-    """SegmentSuccess rule: "all" steps after the grace period, or "ever" (one step suffices)."""
+    success_rule: SuccessRule = "all"
+    """SegmentSuccess rule over the steps after the grace period: "all" of them, "ever" (one
+    suffices), or a fraction f in (0, 1] (at least f of them; tasks/rewards.py)."""
+    reads_speed_window: bool = False
+    """The task reads root_velocity_window() (TaskEnvConfig.speed_window_steps): evaluation reports
+    then record the window (direction, steering)."""
 
-    def __init__(self, cfg: TaskEnvConfig, motion_lib: MotionLib | None = None):
+    def __init__(self, cfg, motion_lib: MotionLib | None = None):
+        """cfg: the task's config, whose `env` field is the TaskEnvConfig (kept as self.task_cfg
+        before any hook runs), or a TaskEnvConfig itself, for a subclass that sets self.task_cfg
+        before calling this. Draws the first commands (init_commands, then every reset)."""
+        if not isinstance(cfg, TaskEnvConfig):
+            if not isinstance(getattr(cfg, "env", None), TaskEnvConfig):
+                raise TypeError(
+                    f"{type(self).__name__}: TaskEnv takes the task's config (with an `env: TaskEnvConfig` field) or a "
+                    f"TaskEnvConfig, not {type(cfg).__name__}"
+                )
+            self.task_cfg, cfg = cfg, cfg.env
         self.cfg = cfg
         self.character = get_character(cfg.character)
         self.lib = motion_lib or self._locomotion_lib(cfg)
-        self.env = HumanoidEnv(self.character, SimConfig(num_envs=cfg.num_envs, num_threads=cfg.num_threads, backend=cfg.sim_backend, warp_device=cfg.warp_device), self.scene_model())
+        self.env = HumanoidEnv(
+            self.character,
+            SimConfig(num_envs=cfg.num_envs, num_threads=cfg.num_threads, backend=cfg.sim_backend, warp_device=cfg.warp_device),
+            self.scene_model(),
+        )
         self.nq_character = self.character._model.nq
         self.nv_character = self.character._model.nv
         self.sim = self.env.sim
@@ -61,6 +102,9 @@ class TaskEnv:
         self.episode_length_buf = torch.zeros(self.num_envs, dtype=torch.long)
         self.command_age = torch.zeros(self.num_envs, dtype=torch.long)
         self.episode_return = torch.zeros(self.num_envs)
+        self.fallen = torch.zeros(self.num_envs, dtype=torch.bool)
+        """(N,) bool: this step's failures (a fall, a failed simulation or extra_termination()), set
+        in step() before task_reward() and step_ok(), so a reward can read it (e.g. 0 on a fall)."""
         self.gen = torch.Generator().manual_seed(cfg.seed)
         self.segments = SegmentSuccess(self.num_envs, self.grace_steps, self.success_rule)
         self.velocity_window = VelocityWindow(self.num_envs, cfg.speed_window_steps)
@@ -95,22 +139,38 @@ class TaskEnv:
         return torch.zeros(ids.numel(), 0, dtype=torch.float64), torch.zeros(ids.numel(), 0, dtype=torch.float64)
 
     def init_commands(self) -> None:
+        """Allocate the command tensors, one row per environment (e.g. self.target = zeros (N, 3)).
+        Called once by the constructor, after the simulation exists and before the first reset
+        (self.task_cfg is set by then; the commands are drawn by resample_commands)."""
         raise NotImplementedError
 
     def resample_commands(self, ids: Tensor) -> None:
+        """Draw new commands for the environments ids (K,) (from self.gen: reproducible). Called at
+        every reset (after the new state is placed) and for the environments command_due() names."""
         raise NotImplementedError
 
     def command_due(self) -> Tensor:
-        """(N,) bool: environments whose command changes this step."""
+        """(N,) bool: environments whose command changes this step (e.g. self.command_age >=
+        steps); their segment is judged and closed, then resample_commands draws the next. All
+        False for a task with one command per episode."""
         raise NotImplementedError
 
     def task_obs(self) -> Tensor:
+        """(N, num_task_obs): the command as the token sees it, in the root heading frame _h."""
         raise NotImplementedError
 
+    def prior_obs(self) -> Tensor | None:
+        """The prior's own input (N, K), e.g. the task observation plus information for the prior
+        alone (a commanded height): observations["prior"], passed to the prior instead of task_obs()
+        and never to the token's encoder. None (the default): the prior sees task_obs()."""
+        return None
+
     def task_reward(self) -> Tensor:
+        """(N,) reward of this step; self.fallen (N,) bool already holds this step's failures."""
         raise NotImplementedError
 
     def step_ok(self) -> Tensor:
+        """(N,) bool: this step meets the command (judged by success_rule after grace_steps)."""
         raise NotImplementedError
 
     def markers(self) -> dict:
@@ -122,23 +182,34 @@ class TaskEnv:
         return torch.zeros(self.num_envs, dtype=torch.bool)
 
     def extra_termination(self) -> Tensor:
-        """(N,) bool: task-specific ends of an episode counted as failures (besides falls)."""
+        """(N,) bool: task-specific ends of an episode counted as failures (besides falls). Called
+        in step() before task_reward(), from the state after the physics step."""
         return torch.zeros(self.num_envs, dtype=torch.bool)
 
-    def prior_fn(self, near_steps: tuple[int, ...], num_entities: int, skill_names: tuple[str, ...] = (), clip_gait: GaitOptions | None = None):
+    def prior_fn(
+        self,
+        near_steps: tuple[int, ...],
+        num_entities: int,
+        skill_names: tuple[str, ...] = (),
+        clip_gait: GaitOptions | None = None,
+    ):
         """Hand-written goals of this task for a BFM whose near goal frames are near_steps control
-        steps ahead (BFMConfig.near_steps): a function (proprio, task obs) -> Goals (tasks/priors.py),
-        or an error if the task has none. skill_names (BFMConfig.skill_names; empty: none) lets the
+        steps ahead (BFMConfig.near_steps): a function (proprio, task obs) -> Goals (tasks/priors.py;
+        its second input is prior_obs() when the task defines one), or an error if the task has none. skill_names (BFMConfig.skill_names; empty: none) lets the
         prior show the BFM's skill token; clip_gait (None: off) gives fast commands full-body goals
         from the jog clip as its options say (tasks/clip_prior.py; direction, steering), long_jump's
         run-up those of the run clip (its own rate, LongJumpConfig.prior_gait_rate)."""
-        raise NotImplementedError(f"{type(self).__name__}: this task has no hand-written prior, so --prior and the "
-                                  "methods task_tokens_prior and prior_only do not apply; use --method task_tokens")
+        raise NotImplementedError(
+            f"{type(self).__name__}: this task has no hand-written prior, so --prior and the "
+            "methods task_tokens_prior and prior_only do not apply; use --method task_tokens"
+        )
 
     def check_no_clip_gait(self, clip_gait: GaitOptions | None) -> None:
         """For the priors that have no clip gait."""
         if clip_gait is not None:
-            raise ValueError(f"{type(self).__name__}: its prior has no clip gait; --prior-clips is for direction, steering and long_jump")
+            raise ValueError(
+                f"{type(self).__name__}: its prior has no clip gait; --prior-clips is for direction, steering and long_jump"
+            )
 
     def clip_gait(self, near_steps: tuple[int, ...], spec: GaitSpec) -> ClipGait:
         """A clip's gait for this environment's goal frames (tasks/clip_prior.py)."""
@@ -216,7 +287,13 @@ class TaskEnv:
         return self.sim.qpos[:, : self.nq_character].clone(), self.sim.qvel[:, : self.nv_character].clone()
 
     def get_observations(self) -> TensorDict:
-        return TensorDict({"policy": self.env.proprioception(), "task": self.task_obs()}, batch_size=[self.num_envs])
+        """{"policy": proprioception (N, P), "task": task_obs() (N, T)}, and "prior": prior_obs()
+        (N, K) when the task has one."""
+        obs = {"policy": self.env.proprioception(), "task": self.task_obs()}
+        prior = self.prior_obs()
+        if prior is not None:
+            obs["prior"] = prior
+        return TensorDict(obs, batch_size=[self.num_envs])
 
     def step(self, actions: Tensor) -> tuple[TensorDict, Tensor, Tensor, dict]:
         """Absolute actions (N, nu) in [-1, 1] (the BFM's)."""
@@ -224,8 +301,8 @@ class TaskEnv:
         self.velocity_window.push(self.root_velocity())
         self.episode_length_buf += 1
         self.command_age += 1
+        fallen = self.fallen = self.env.fallen() | self.sim.failed | self.extra_termination()
         reward = self.task_reward()
-        fallen = self.env.fallen() | self.sim.failed | self.extra_termination()
         self.segments.update(self.step_ok())
         finished = self.episode_over() & ~fallen  # a terminal state that is not a failure (a landing)
         time_out = (self.episode_length_buf >= self.max_episode_length) & ~fallen & ~finished
@@ -233,7 +310,12 @@ class TaskEnv:
         self.episode_return += reward
         extras = {
             "time_outs": time_out,
-            "episode": {"done": done.clone(), "success": (time_out | finished).clone(), "return": self.episode_return.clone(), "length": self.episode_length_buf.clone()},
+            "episode": {
+                "done": done.clone(),
+                "success": (time_out | finished).clone(),
+                "return": self.episode_return.clone(),
+                "length": self.episode_length_buf.clone(),
+            },
             "fall": fallen,
             "log": {"/segment_success": torch.tensor(self.segments.rate)},
         }

@@ -45,13 +45,19 @@ class DirectionConfig:
     """Probability of a stop command."""
 
 
-def next_yaw_speed(yaw: Tensor, speed: Tensor, fresh: Tensor, cfg: DirectionConfig, gen: torch.Generator) -> tuple[Tensor, Tensor]:
+def next_yaw_speed(
+    yaw: Tensor, speed: Tensor, fresh: Tensor, cfg: DirectionConfig, gen: torch.Generator
+) -> tuple[Tensor, Tensor]:
     """The paper's command schedule for K environments; fresh (K,) bool forces a random command."""
     k = yaw.numel()
     lo, hi = cfg.speed_range
     rand = fresh | (torch.rand(k, generator=gen) < cfg.random_prob)
-    new_yaw = torch.where(rand, (torch.rand(k, generator=gen) * 2 - 1) * torch.pi, yaw + (torch.rand(k, generator=gen) * 2 - 1) * 1.57)
-    new_speed = torch.where(rand, lo + (hi - lo) * torch.rand(k, generator=gen), (speed + (torch.rand(k, generator=gen) * 2 - 1) * 0.3).clamp(lo, hi))
+    new_yaw = torch.where(
+        rand, (torch.rand(k, generator=gen) * 2 - 1) * torch.pi, yaw + (torch.rand(k, generator=gen) * 2 - 1) * 1.57
+    )
+    new_speed = torch.where(
+        rand, lo + (hi - lo) * torch.rand(k, generator=gen), (speed + (torch.rand(k, generator=gen) * 2 - 1) * 0.3).clamp(lo, hi)
+    )
     stop = torch.rand(k, generator=gen) < cfg.stop_prob
     return torch.remainder(new_yaw + torch.pi, 2 * torch.pi) - torch.pi, torch.where(stop, torch.zeros_like(new_speed), new_speed)
 
@@ -60,6 +66,7 @@ def next_yaw_speed(yaw: Tensor, speed: Tensor, fresh: Tensor, cfg: DirectionConf
 class DirectionEnv(TaskEnv):
     num_task_obs = 3
     grace_steps = 60
+    reads_speed_window = True  # step_ok judges the windowed velocity (steering inherits it)
 
     def __init__(self, cfg: DirectionConfig, motion_lib=None):
         self.task_cfg = cfg
@@ -73,7 +80,9 @@ class DirectionEnv(TaskEnv):
         if ids.numel() == 0:
             return
         fresh = self.episode_length_buf[ids] == 0
-        self.target_yaw[ids], self.target_speed[ids] = next_yaw_speed(self.target_yaw[ids], self.target_speed[ids], fresh, self.task_cfg, self.gen)
+        self.target_yaw[ids], self.target_speed[ids] = next_yaw_speed(
+            self.target_yaw[ids], self.target_speed[ids], fresh, self.task_cfg, self.gen
+        )
 
     def command_due(self) -> Tensor:
         return self.command_age >= self.task_cfg.command_steps
@@ -97,9 +106,17 @@ class DirectionEnv(TaskEnv):
     def markers(self) -> dict:
         """The commanded velocity as an arrow on the ground at the root (length 0.5 m + speed / 2)."""
         root, d = self.root_pos[0], self.target_dir[0] * (0.5 + 0.5 * float(self.target_speed[0]))
-        return {"direction": ("arrow", [0.95, 0.75, 0.1, 1.0], [float(root[0]), float(root[1]), 0.0, float(d[0]), float(d[1]), 0.0])}
+        return {
+            "direction": ("arrow", [0.95, 0.75, 0.1, 1.0], [float(root[0]), float(root[1]), 0.0, float(d[0]), float(d[1]), 0.0])
+        }
 
-    def prior_fn(self, near_steps: tuple[int, ...], num_entities: int, skill_names: tuple[str, ...] = (), clip_gait: GaitOptions | None = None):
+    def prior_fn(
+        self,
+        near_steps: tuple[int, ...],
+        num_entities: int,
+        skill_names: tuple[str, ...] = (),
+        clip_gait: GaitOptions | None = None,
+    ):
         """Hand-written goals: velocity, heading along it, pelvis upright, gait skill (tasks/priors.py);
         with clip_gait, the jog clip's full-body goals for fast commands (tasks/clip_prior.py)."""
         return direction_prior(near_steps, num_entities, self.dt, skill_names, self.jog_gait(near_steps, clip_gait))

@@ -1,8 +1,11 @@
 """Hand-written goals (priors) for hybrid control, through the BFM's own goal inputs.
 
-A prior maps (proprioception (N, P), raw task observation (N, T)) to Goals; it sees only what the
-policy sees. Goal layout: envs/goals.py (the root pseudo-body is the last entity; translation =
-(planar velocity _h, root height), rotation = (cos, sin) of the heading change).
+A prior maps (proprioception (N, P), raw task observation (N, T), or the task's prior_obs() when it
+has one) to Goals; it sees only what the policy sees. Goal layout: envs/goals.py (the root
+pseudo-body is the last entity; translation = (planar velocity _h, root height), rotation = (cos,
+sin) of the heading change). An entity's goal appears in every near frame or in none (the BFM was
+distilled so; checked when the policy runs); helpers for partial goals, for reading body positions
+from the proprioception and for frames that keep that rule: tasks/goal_helpers.py.
 """
 
 from __future__ import annotations
@@ -62,13 +65,27 @@ def walk_toward(direction_h: Tensor, speed: Tensor, times: Tensor) -> tuple[Tens
     return heading, speed[:, None, None] * torch.stack([torch.cos(heading), torch.sin(heading)], dim=-1)
 
 
-def root_frames(velocity_h: Tensor, heading: Tensor, num_entities: int) -> Tensor:
+def root_frames(velocity_h: Tensor, heading: Tensor, num_entities: int, pelvis_height: float | Tensor = PELVIS_HEIGHT) -> Tensor:
     """Goal frames (N, F, E, GOAL_FEATURES + 2) showing only the root pseudo-body, both channels:
-    planar velocity (N, F, 2) _h and pelvis height (translation), heading change (N, F) rad
-    relative to the current heading (rotation). Built without in-place writes (ONNX export)."""
+    planar velocity (N, F, 2) _h and pelvis height (translation; m, a number or (N,), default
+    upright), heading change (N, F) rad relative to the current heading (rotation). Built without
+    in-place writes (ONNX export)."""
     n, f = heading.shape
-    row = torch.cat([velocity_h, heading.new_full((n, f, 1), PELVIS_HEIGHT), torch.cos(heading)[..., None], torch.sin(heading)[..., None],
-                     heading.new_zeros(n, f, GOAL_FEATURES - TRANS - 2), heading.new_ones(n, f, 2)], dim=-1)
+    if isinstance(pelvis_height, Tensor):
+        height = pelvis_height.to(heading)[:, None, None].expand(n, f, 1)
+    else:
+        height = heading.new_full((n, f, 1), pelvis_height)
+    row = torch.cat(
+        [
+            velocity_h,
+            height,
+            torch.cos(heading)[..., None],
+            torch.sin(heading)[..., None],
+            heading.new_zeros(n, f, GOAL_FEATURES - TRANS - 2),
+            heading.new_ones(n, f, 2),
+        ],
+        dim=-1,
+    )
     return torch.cat([row.new_zeros(n, f, num_entities - 1, row.shape[-1]), row[:, :, None, :]], dim=2)
 
 
@@ -93,8 +110,13 @@ def gait_skill(speed: Tensor, skill_names: tuple[str, ...]) -> Tensor | None:
     return skill
 
 
-def direction_prior(near_steps: tuple[int, ...], num_entities: int, dt: float, skill_names: tuple[str, ...] = (),
-                    clip_gait: ClipGait | None = None):
+def direction_prior(
+    near_steps: tuple[int, ...],
+    num_entities: int,
+    dt: float,
+    skill_names: tuple[str, ...] = (),
+    clip_gait: ClipGait | None = None,
+):
     """direction: in every goal frame, the commanded speed along a heading that turns toward the
     commanded direction at TURN_RATE; pelvis upright; the gait's skill token (GAIT_SKILLS) when
     skill_names (BFMConfig.skill_names) is given. With clip_gait (tasks/clip_prior.py), commands
@@ -112,8 +134,13 @@ def direction_prior(near_steps: tuple[int, ...], num_entities: int, dt: float, s
     return prior
 
 
-def steering_prior(near_steps: tuple[int, ...], num_entities: int, dt: float, skill_names: tuple[str, ...] = (),
-                   clip_gait: ClipGait | None = None):
+def steering_prior(
+    near_steps: tuple[int, ...],
+    num_entities: int,
+    dt: float,
+    skill_names: tuple[str, ...] = (),
+    clip_gait: ClipGait | None = None,
+):
     """steering: the commanded velocity in every goal frame with the heading along it (turning at
     TURN_RATE), and the gait's skill token as in direction_prior; the facing command is left to
     the task token. Why not a heading toward the facing: the MIT clips have no side or backward
@@ -150,8 +177,15 @@ def reach_prior(near_steps: tuple[int, ...], num_entities: int, dt: float, right
     return prior
 
 
-def strike_prior(near_steps: tuple[int, ...], num_entities: int, dt: float, skill_names: tuple[str, ...] = (),
-                 speed: float = 1.0, near_radius: float = 1.0, near_skill: str = "kick"):
+def strike_prior(
+    near_steps: tuple[int, ...],
+    num_entities: int,
+    dt: float,
+    skill_names: tuple[str, ...] = (),
+    speed: float = 1.0,
+    near_radius: float = 1.0,
+    near_skill: str = "kick",
+):
     """strike: walk toward the box at `speed` (heading turning toward it at TURN_RATE) until it
     is within near_radius, then stop facing it and show the BFM's near_skill token (kick or
     punch: the MIT clips' striking motions); the walk skill token on the way, when skill_names
@@ -187,9 +221,17 @@ def corridor_axis(line_h: Tensor, goal_x_h: Tensor, line_to_goal: float) -> tupl
     return torch.where(first[:, None], axes[0], axes[1]), torch.where(first, offsets[0], offsets[1])
 
 
-def long_jump_prior(near_steps: tuple[int, ...], num_entities: int, dt: float, skill_names: tuple[str, ...] = (),
-                    speed: float = 3.0, aim_ahead: float = 2.0, hold_distance: float = 2.0, line_to_goal: float = 10.0,
-                    clip_gait: ClipGait | None = None):
+def long_jump_prior(
+    near_steps: tuple[int, ...],
+    num_entities: int,
+    dt: float,
+    skill_names: tuple[str, ...] = (),
+    speed: float = 3.0,
+    aim_ahead: float = 2.0,
+    hold_distance: float = 2.0,
+    line_to_goal: float = 10.0,
+    clip_gait: ClipGait | None = None,
+):
     """long_jump: run at `speed` along the corridor: the heading turns (at TURN_RATE) toward the
     point of the centre line aim_ahead m ahead of the root (corridor_axis), which steers the
     root back to the centre, until the take-off line is hold_distance m ahead; from there on

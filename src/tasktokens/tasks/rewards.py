@@ -39,7 +39,9 @@ def facing_cosine(root_facing_w: Tensor, target_facing_w: Tensor) -> Tensor:
     return (f * target_facing_w).sum(-1)
 
 
-def steering_reward(root_vel_w: Tensor, root_facing_w: Tensor, target_dir_w: Tensor, target_speed: Tensor, target_facing_w: Tensor) -> Tensor:
+def steering_reward(
+    root_vel_w: Tensor, root_facing_w: Tensor, target_dir_w: Tensor, target_speed: Tensor, target_facing_w: Tensor
+) -> Tensor:
     """0.7 r_direction + 0.3 max(0, cos facing error)."""
     r_dir = direction_reward(root_vel_w, target_dir_w, target_speed)
     return 0.7 * r_dir + 0.3 * facing_cosine(root_facing_w, target_facing_w).clamp_min(0.0)
@@ -96,18 +98,38 @@ class VelocityWindow:
         return self.history.mean(dim=0)
 
 
+SuccessRule = str | float
+"""How a segment's judged steps (those after its grace period) decide its success: "all" (every
+step meets the command), "ever" (one step does), or a fraction f in (0, 1] (at least f of them
+do; 1.0 is "all")."""
+
+
+def success_fraction(rule: SuccessRule) -> float | None:
+    """The fraction of a numeric rule, None for "all" and "ever"; a clear error for anything else."""
+    if rule in ("all", "ever"):
+        return None
+    if isinstance(rule, bool) or not isinstance(rule, (int, float)) or not 0.0 < rule <= 1.0:
+        raise ValueError(f"unknown success rule {rule!r}; use 'all', 'ever' or a fraction in (0, 1] of the judged steps")
+    return float(rule)
+
+
 class SegmentSuccess:
     """Success over command segments. Rule "all": a segment succeeds when every step after its
     grace period meets the command (direction, steering, reach). Rule "ever": when some step meets
-    it (strike: the box toppled; long_jump: a long enough jump). A fall fails the running segment.
-    Success rate = successful segments / finished segments (paper: 1 - failures over segments)."""
+    it (strike: the box toppled; long_jump: a long enough jump). Rule f (a float in (0, 1]): when
+    at least a fraction f of the steps after the grace period meet it. A fall fails the running
+    segment. Success rate = successful segments / finished segments (paper: 1 - failures over
+    segments)."""
 
-    def __init__(self, num_envs: int, grace_steps: int, rule: str = "all"):
-        if rule not in ("all", "ever"):
-            raise ValueError(f"unknown success rule {rule!r}; use 'all' or 'ever'")
+    def __init__(self, num_envs: int, grace_steps: int, rule: SuccessRule = "all"):
+        self.fraction = success_fraction(rule)
         self.grace, self.rule = grace_steps, rule
         self.steps = torch.zeros(num_envs, dtype=torch.long)
         self.ok = torch.full((num_envs,), rule == "all")
+        self.judged_steps = torch.zeros(num_envs, dtype=torch.long)
+        """Steps after the grace period in the running segment (rule f)."""
+        self.ok_steps = torch.zeros(num_envs, dtype=torch.long)
+        """Of those, the steps that met the command (rule f)."""
         self.counting = torch.ones(num_envs, dtype=torch.bool)
         """Environments whose segments are counted (evaluation counts each environment's first episode)."""
         self.finished_env = torch.zeros(num_envs, dtype=torch.long)
@@ -115,12 +137,23 @@ class SegmentSuccess:
         self.succeeded_env = torch.zeros(num_envs, dtype=torch.long)
 
     def update(self, step_ok: Tensor) -> None:
-        """Record one step of every environment."""
+        """Record one step (N,) bool of every environment."""
         self.steps += 1
-        if self.rule == "all":
+        if self.fraction is not None:
+            judged = self.steps > self.grace
+            self.judged_steps += judged.long()
+            self.ok_steps += (judged & step_ok).long()
+        elif self.rule == "all":
             self.ok &= step_ok | (self.steps <= self.grace)
         else:
             self.ok |= step_ok
+
+    def _passed(self, ids: Tensor) -> Tensor:
+        """(len(ids),) bool: the running segments of ids meet the rule (falls aside)."""
+        if self.fraction is None:
+            return self.ok[ids]
+        # a tolerance so that e.g. 3 of 5 steps meets f = 0.6 (0.6 * 5 is 3.0000000000000004)
+        return self.ok_steps[ids].double() >= self.fraction * self.judged_steps[ids].double() - 1e-9
 
     def close(self, ids: Tensor, failed: Tensor | None = None) -> None:
         """End the segments of ids (new command, episode end); failed (len(ids),) bool marks falls.
@@ -130,11 +163,13 @@ class SegmentSuccess:
         failed = torch.zeros(ids.numel(), dtype=torch.bool) if failed is None else failed
         judged = ((self.steps[ids] > self.grace) | failed) & self.counting[ids]
         # "ever": what was achieved stays achieved (a box toppled before a fall still counts)
-        ok = self.ok[ids] if self.rule == "ever" else self.ok[ids] & ~failed
+        ok = self._passed(ids) if self.rule == "ever" else self._passed(ids) & ~failed
         self.finished_env.index_add_(0, ids, judged.long())
         self.succeeded_env.index_add_(0, ids, (judged & ok).long())
         self.steps[ids] = 0
         self.ok[ids] = self.rule == "all"
+        self.judged_steps[ids] = 0
+        self.ok_steps[ids] = 0
 
     @property
     def finished(self) -> int:

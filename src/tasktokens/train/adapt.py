@@ -15,16 +15,17 @@ import torch
 from rsl_rl.models import MLPModel
 
 from tasktokens.algos.ppo import make_ppo
-from tasktokens.models.baselines import LatentActor, add_lora, load_saved_state, saved_state, scratch_actor, unfreeze
-from tasktokens.models.task_tokens import TaskEncoder, TaskTokenActor
+from tasktokens.eval.task import PlayTask, TaskEval
+from tasktokens.models.baselines import load_saved_state, saved_state
+from tasktokens.models.loading import load_bfm
+from tasktokens.models.policies import build_actor, needs_bfm, saved_adapt_config
+from tasktokens.models.task_tokens import TaskTokenActor
 from tasktokens.tasks import get_task, import_task_modules
 from tasktokens.tasks.base import TaskEnvConfig
-from tasktokens.tasks.clip_prior import LEGACY_GAIT
 
 # the config and the run names live in a light module (for a fast `--help`); imported from here too
 from tasktokens.train.adapt_config import AdaptConfig, TaskModules, method_name, run_name, split_method  # noqa: F401
-from tasktokens.train.checkpoint import CONFIG, WEIGHTS, CheckpointError, from_jsonable, resolve_saved_path
-from tasktokens.train.distill import load_bfm
+from tasktokens.train.checkpoint import CONFIG, WEIGHTS, CheckpointError, resolve_saved_path
 from tasktokens.train.distributed import DistInfo, finish_distributed, init_distributed
 from tasktokens.train.runner import Runner, RunnerConfig
 
@@ -44,9 +45,24 @@ def train_token(cfg: AdaptConfig) -> TokenRunner:
         weights = cfg.run_folder() / WEIGHTS
         if cfg.eval_episodes > 0 or cfg.video:
             print(f"training done; {_after_training(cfg)} ...", flush=True)
-        report = cfg.evaluate(weights)
+        report = evaluate_trained(cfg, weights)
         print(verdict(cfg, runner, report), flush=True)
     return runner
+
+
+def evaluate_trained(cfg: AdaptConfig, weights: Path) -> dict | None:
+    """The after-training evaluation and video asked for by cfg.eval_episodes and cfg.video;
+    returns the evaluation's report (None when eval_episodes is 0). Prints nothing."""
+    method = method_name(cfg.method, cfg.prior)
+    folder = weights.parent
+    report = None
+    if cfg.eval_episodes > 0:
+        report = TaskEval(task=cfg.task, method=method, token=weights, bfm=cfg.bfm, episodes=cfg.eval_episodes, json=folder / "eval.json",
+                          init_motions=cfg.init_motions, task_modules=cfg.task_modules).evaluate()
+    if cfg.video:
+        PlayTask(task=cfg.task, method=method, token=weights, bfm=cfg.bfm, out=folder / "video.mp4", init_motions=cfg.init_motions,
+                 task_modules=cfg.task_modules).render()
+    return report
 
 
 def _after_training(cfg: AdaptConfig) -> str:
@@ -83,52 +99,6 @@ class TokenRunner(Runner):
     def load_tensors(self, tensors: dict[str, torch.Tensor]) -> None:
         load_saved_state(self.alg.actor, {k[6:]: v for k, v in tensors.items() if k.startswith("actor.")})
         self.alg.critic.load_state_dict({k[7:]: v for k, v in tensors.items() if k.startswith("critic.")})
-
-
-def _task_token_actor(cfg: AdaptConfig, env, bfm) -> TaskTokenActor:
-    obs = env.get_observations()
-    entities = len(env.character.conditionable_bodies) + 1
-    skills = bfm.cfg.skill_names if cfg.prior_skills else ()
-    prior = env.prior_fn(bfm.cfg.near_steps, entities, skills, cfg.gait_options()) if cfg.prior else None
-    encoder = TaskEncoder(env.num_task_obs, bfm.cfg.d_model, cfg.encoder_hidden, cfg.encoder_zero_init)
-    return TaskTokenActor(obs, bfm, encoder, prior, cfg.action_std, cfg.token_shift_penalty)
-
-
-def _lora_actor(cfg: AdaptConfig, env, bfm) -> TaskTokenActor:
-    actor = _task_token_actor(cfg, env, bfm)
-    add_lora(actor.bfm)
-    return actor
-
-
-METHODS = {
-    "task_tokens": _task_token_actor,
-    "fine_tune": lambda cfg, env, bfm: unfreeze(_task_token_actor(cfg, env, bfm)),
-    "lora": _lora_actor,
-    "ppo_scratch": lambda cfg, env, bfm: scratch_actor(env.get_observations(), env.num_actions),
-    "latent_policy": lambda cfg, env, bfm: LatentActor(env.get_observations(), bfm, cfg.encoder_hidden, cfg.latent_penalty, cfg.action_std),
-}
-"""Actor builders by method: (config, env, BFM or None) -> actor for rsl_rl's PPO."""
-
-
-def build_actor(cfg: AdaptConfig, env, bfm):
-    return METHODS[cfg.method](cfg, env, bfm)
-
-
-def needs_bfm(method: str) -> bool:
-    return method != "ppo_scratch"
-
-
-LEGACY_SETTINGS = {"prior_skills": False, "prior_clips": False, "prior_gait_top_rate": LEGACY_GAIT.top_rate,
-                   "prior_gait_feedback": LEGACY_GAIT.speed_feedback}
-"""AdaptConfig fields added after tokens were saved, with the value that describes how a saved
-config without the field was trained (priors showed no skill token before prior_skills existed,
-no clip goals before prior_clips, and the jog gait stopped at rate 2.0 with feedback 1 before
-prior_gait_top_rate and prior_gait_feedback)."""
-
-
-def saved_adapt_config(data: dict) -> AdaptConfig:
-    """A token's saved config, with LEGACY_SETTINGS for the fields it predates."""
-    return from_jsonable(AdaptConfig, LEGACY_SETTINGS | data)
 
 
 def with_task_modules(cfg: AdaptConfig) -> AdaptConfig:
@@ -191,8 +161,8 @@ def build_adapt_runner(cfg: AdaptConfig, dist: DistInfo | None = None, device: s
     bfm = load_bfm(bfm_path, env.character)[0] if needs_bfm(cfg.method) else None
     actor = build_actor(cfg, env, bfm)
     obs = env.get_observations()
-    groups = {"actor": ["policy", "task"], "critic": ["policy", "task"]}
-    critic = MLPModel(obs, groups, "critic", 1, hidden_dims=cfg.critic_hidden, obs_normalization=True)
+    seen = ["policy", "task", *(["prior"] if "prior" in obs.keys() else [])]  # the critic sees the prior's own input too
+    critic = MLPModel(obs, {"actor": seen, "critic": seen}, "critic", 1, hidden_dims=cfg.critic_hidden, obs_normalization=True)
     alg = make_ppo(actor, critic, obs, env.num_envs, env.num_actions, cfg.ppo, device, dist.multi_gpu_cfg())
     if cfg.method == "fine_tune":
         alg.optimizer = fine_tune_optimizer(actor, critic, cfg)

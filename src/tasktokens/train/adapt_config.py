@@ -52,7 +52,7 @@ class AdaptConfig:
     # Skill tokens help the prior alone (direction 0.143 -> 0.217) but slow the token's training:
     # direction on BFM v4 at 1.2M samples, running success 0.005 with them, 0.230 without
     # (docs/bfm-and-task-tokens.md). Tokens saved before this setting existed load with False
-    # (LEGACY_SETTINGS in train/adapt.py).
+    # (LEGACY_SETTINGS in models/policies.py).
     prior_skills: bool = False
     """With --prior: also show the BFM the skill token the prior picks (walk below 1.9 m/s, jog above)."""
     # Under the root goals BFM v4 stays below about 2.6 m/s; commands of 2 m/s and more get the jog
@@ -132,22 +132,6 @@ class AdaptConfig:
         from tasktokens.train.adapt import train_token
 
         return train_token(self)
-
-    def evaluate(self, weights: Path) -> dict | None:
-        """The after-training evaluation and video asked for by eval_episodes and video; returns
-        the evaluation's report (None when eval_episodes is 0). Prints nothing."""
-        from tasktokens.eval.task import PlayTask, TaskEval
-
-        method = method_name(self.method, self.prior)
-        folder = weights.parent
-        report = None
-        if self.eval_episodes > 0:
-            report = TaskEval(task=self.task, method=method, token=weights, bfm=self.bfm, episodes=self.eval_episodes, json=folder / "eval.json",
-                              init_motions=self.init_motions, task_modules=self.task_modules).evaluate()
-        if self.video:
-            PlayTask(task=self.task, method=method, token=weights, bfm=self.bfm, out=folder / "video.mp4", init_motions=self.init_motions,
-                     task_modules=self.task_modules).render()
-        return report
 
 
 def method_name(trained: str, prior: bool) -> str:

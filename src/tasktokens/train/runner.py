@@ -24,6 +24,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from rsl_rl.algorithms import PPO
 from torch.utils.tensorboard import SummaryWriter
 
+from tasktokens.algos.ppo import state_over_trainable
 from tasktokens.train.checkpoint import STATE_JSON, WEIGHTS, CheckpointError, load_state, load_weights, save_run
 from tasktokens.train.distributed import DistInfo, any_rank
 from tasktokens.train.grad_norms import GradNormMeter
@@ -104,6 +105,10 @@ class TrainLoop:
     def load_extra_state(self, extra: dict) -> None:
         """Restore what extra_state saved (an empty dict for runs saved without it)."""
 
+    def saved_optimizer_state(self, saved: dict) -> dict:
+        """A saved optimizer state as the optimizer loads it (a subclass maps older layouts)."""
+        return saved
+
     adapts_learning_rate = False
     """Whether the loop moves its own learning rate, which resume then restores; otherwise resume
     keeps the config's rates (the optimizer state would bring back the saved ones)."""
@@ -145,7 +150,7 @@ class TrainLoop:
                                   f"(or start without --resume)")
         config_lrs = [group["lr"] for group in self.optimizer.param_groups]
         self.load_tensors(tensors)
-        self.optimizer.load_state_dict(state["optimizer"])
+        self.optimizer.load_state_dict(self.saved_optimizer_state(state["optimizer"]))
         if self.adapts_learning_rate:  # go on from the rate the run had adapted to
             self.set_learning_rate(state["learning_rate"])
         else:  # this config's rates, group by group: `--resume --learning-rate X` anneals a run
@@ -283,6 +288,11 @@ class Runner(TrainLoop):
         actor = {f"actor.{k}": v for k, v in self.alg.actor.state_dict().items()}
         critic = {f"critic.{k}": v for k, v in self.alg.critic.state_dict().items()}
         return actor | critic
+
+    def saved_optimizer_state(self, saved: dict) -> dict:
+        """Runs saved before the optimizer left out the parameters that need no gradient (the
+        frozen BFM, the fixed action std) resume with their state mapped onto those it holds."""
+        return state_over_trainable(saved, [*self.alg.actor.parameters(), *self.alg.critic.parameters()])
 
     def load_tensors(self, tensors: dict[str, torch.Tensor]) -> None:
         self.alg.actor.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("actor.")})

@@ -1,0 +1,65 @@
+"""The policy (actor) of each `tasktokens adapt` method, built on a task environment and the
+frozen BFM, and the AdaptConfig a trained policy was saved with. Shared by training
+(train/adapt.py) and evaluation (eval/task.py, eval/switch.py): evaluating a token does not import
+the trainer, and the trainer imports the evaluation it runs after training."""
+
+from __future__ import annotations
+
+from tasktokens.models.baselines import LatentActor, add_lora, scratch_actor, unfreeze
+from tasktokens.models.bfm import BFM
+from tasktokens.models.task_tokens import TaskEncoder, TaskTokenActor
+from tasktokens.tasks.clip_prior import LEGACY_GAIT
+from tasktokens.train.adapt_config import AdaptConfig
+from tasktokens.train.checkpoint import from_jsonable
+
+
+def _task_token_actor(cfg: AdaptConfig, env, bfm: BFM) -> TaskTokenActor:
+    obs = env.get_observations()
+    entities = len(env.character.conditionable_bodies) + 1
+    skills = bfm.cfg.skill_names if cfg.prior_skills else ()
+    prior = env.prior_fn(bfm.cfg.near_steps, entities, skills, cfg.gait_options()) if cfg.prior else None
+    encoder = TaskEncoder(env.num_task_obs, bfm.cfg.d_model, cfg.encoder_hidden, cfg.encoder_zero_init)
+    return TaskTokenActor(obs, bfm, encoder, prior, cfg.action_std, cfg.token_shift_penalty)
+
+
+def _lora_actor(cfg: AdaptConfig, env, bfm: BFM) -> TaskTokenActor:
+    actor = _task_token_actor(cfg, env, bfm)
+    add_lora(actor.bfm)
+    return actor
+
+
+METHODS = {
+    "task_tokens": _task_token_actor,
+    "fine_tune": lambda cfg, env, bfm: unfreeze(_task_token_actor(cfg, env, bfm)),
+    "lora": _lora_actor,
+    "ppo_scratch": lambda cfg, env, bfm: scratch_actor(env.get_observations(), env.num_actions),
+    "latent_policy": lambda cfg, env, bfm: LatentActor(
+        env.get_observations(), bfm, cfg.encoder_hidden, cfg.latent_penalty, cfg.action_std
+    ),
+}
+"""Actor builders by method: (config, env, BFM or None) -> actor for rsl_rl's PPO."""
+
+
+def build_actor(cfg: AdaptConfig, env, bfm: BFM | None):
+    return METHODS[cfg.method](cfg, env, bfm)
+
+
+def needs_bfm(method: str) -> bool:
+    return method != "ppo_scratch"
+
+
+LEGACY_SETTINGS = {
+    "prior_skills": False,
+    "prior_clips": False,
+    "prior_gait_top_rate": LEGACY_GAIT.top_rate,
+    "prior_gait_feedback": LEGACY_GAIT.speed_feedback,
+}
+"""AdaptConfig fields added after tokens were saved, with the value that describes how a saved
+config without the field was trained (priors showed no skill token before prior_skills existed,
+no clip goals before prior_clips, and the jog gait stopped at rate 2.0 with feedback 1 before
+prior_gait_top_rate and prior_gait_feedback)."""
+
+
+def saved_adapt_config(data: dict) -> AdaptConfig:
+    """A token's saved config, with LEGACY_SETTINGS for the fields it predates."""
+    return from_jsonable(AdaptConfig, LEGACY_SETTINGS | data)
