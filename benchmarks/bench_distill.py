@@ -3,8 +3,9 @@
 Usage: .venv/bin/python benchmarks/bench_distill.py [--iterations 3] [--teacher C] [--motions ...]
 Builds the default `tasktokens pretrain bfm` runner (512 envs x 16 steps, 2 epochs x 16
 mini-batches) and times its rollout (simulation, teacher labels, student actions) and its update
-per iteration, in fp32 and in bf16 (--precision), plus one gradient step of the loss alone split
-into the prior transformer and the posterior + decoder MLPs. Run it on an idle machine; results in
+per iteration, in fp32 and in bf16 (--precision), plus one gradient step on a collected mini-batch
+of 512 (the whole loss with the prior-path term; the prior transformer alone; the posterior and
+decoder MLPs alone). Run it on an idle machine; results in
 docs/benchmarks.md ("BFM distillation: where the time goes").
 """
 
@@ -43,6 +44,40 @@ def time_iterations(runner: DistillRunner, iterations: int) -> tuple[float, floa
     return rollout / iterations, update / iterations
 
 
+def time_parts(runner: DistillRunner, steps: int = 10) -> dict[str, float]:
+    """Milliseconds per gradient step (forward + backward) on one collected mini-batch of 512:
+    the whole loss, the prior transformer alone, the posterior and decoder MLPs alone."""
+    from tasktokens.models.bfm import Goals, distillation_loss
+
+    runner._rollout()
+    proprio, goals, post, labels = runner._buffer[0]
+    bfm = runner.bfm.train()
+    autocast = runner.dcfg.precision == "bf16"
+
+    def whole():
+        return distillation_loss(bfm, proprio, goals, post, labels, runner.dcfg.beta, prior_action_weight=1.0)[0]
+
+    def prior():
+        mu, logvar = bfm.prior(proprio, Goals(goals.frames, goals.times, goals.skill))
+        return mu.sum() + logvar.sum()
+
+    def mlps():
+        mu, logvar = bfm.posterior_params(proprio, post)
+        return bfm.decode(proprio, mu).sum() + logvar.sum()
+
+    out = {}
+    for name, fn in (("loss", whole), ("prior transformer", prior), ("posterior + decoder", mlps)):
+        for k in range(steps + 2):
+            if k == 2:
+                t = time.perf_counter()
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+                value = fn()
+            bfm.zero_grad()
+            value.backward()
+        out[name] = 1000 * (time.perf_counter() - t) / steps
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--iterations", type=int, default=3)
@@ -57,6 +92,8 @@ def main() -> None:
         batch = runner.batch_size
         print(f"{precision}: {batch / (rollout + update):,.0f} samples/s; per iteration of {batch:,}: rollout {rollout:.2f} s, "
               f"update {update:.2f} s ({cfg.epochs * cfg.mini_batches} gradient steps, {1000 * update / (cfg.epochs * cfg.mini_batches):.0f} ms each)")
+        parts = time_parts(runner)
+        print(f"{precision}: one gradient step on {runner.env.num_envs} samples: " + ", ".join(f"{k} {v:.0f} ms" for k, v in parts.items()))
 
 
 if __name__ == "__main__":

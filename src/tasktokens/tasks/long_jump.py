@@ -21,6 +21,7 @@ import torch
 from tasktokens.tasks import register_task
 from tasktokens.tasks.base import TaskEnv, TaskEnvConfig
 from tasktokens.tasks.priors import long_jump_prior
+from tasktokens.tasks.skill_priors import LEAP_SKILL, has_skills, with_leap
 
 if TYPE_CHECKING:
     from tasktokens.tasks.clip_prior import GaitOptions
@@ -47,6 +48,9 @@ class LongJumpConfig:
     """Prior: it steers toward the point of the corridor's centre line this far ahead (m)."""
     prior_hold_distance: float = 2.0
     """Prior: it holds its heading once the line is this close (m), and past it."""
+    prior_leap_distance: float = 2.5
+    """Prior, for a BFM with a "leap" skill label: the leap token is shown from this far before the
+    line (m) until the line (about 0.8 s at 3 m/s: the leap clip's run-in)."""
     prior_gait_rate: float = 2.5
     """Prior with the clip gait (--prior-clips): how many times ahead of real time the run clip's
     goals are shown. Prior alone, 256 episodes (benchmarks/long_jump_outcomes.py): rate 2.0 ->
@@ -146,5 +150,8 @@ class LongJumpEnv(TaskEnv):
 
         c = self.task_cfg
         gait = self.clip_gait(near_steps, run_gait(c.prior_gait_rate)) if clip_gait is not None else None
-        return long_jump_prior(near_steps, num_entities, self.dt, skill_names, c.prior_speed, c.prior_aim_ahead, c.prior_hold_distance,
-                               c.goal_x - c.line_x, gait)
+        prior = long_jump_prior(near_steps, num_entities, self.dt, skill_names, c.prior_speed, c.prior_aim_ahead, c.prior_hold_distance,
+                                c.goal_x - c.line_x, gait)
+        if has_skills(skill_names, (LEAP_SKILL,)):  # a BFM distilled on a leap clip: its token before the line
+            return with_leap(prior, skill_names, c.prior_leap_distance)
+        return prior

@@ -17,6 +17,7 @@ from tasktokens.tasks import register_task
 from tasktokens.tasks.base import TaskEnv, TaskEnvConfig
 from tasktokens.tasks.priors import reach_prior
 from tasktokens.tasks.rewards import reach_reward, step_ok_reach
+from tasktokens.tasks.skill_priors import REACH_SKILL, has_skills, standing_reach_prior
 
 if TYPE_CHECKING:
     from tasktokens.tasks.clip_prior import GaitOptions
@@ -83,7 +84,11 @@ class ReachEnv(TaskEnv):
     def prior_fn(self, near_steps: tuple[int, ...], num_entities: int, skill_names: tuple[str, ...] = (), clip_gait: GaitOptions | None = None):
         """Hand-written goal: the right hand at the target in the far frame (tasks/priors.py). No
         skill token: punch, kick, dance_spin and crawl tokens left the hand 0.74-0.91 m from the
-        target (without: 0.75; `benchmarks/reach_priors.py --skill S`, BFM v4)."""
+        target (without: 0.75; `benchmarks/reach_priors.py --skill S`, BFM v4). A BFM distilled on
+        the synthesized standing reaches (its "reach" label) is asked to stand and hold the hand
+        at the target in every frame, with the reach token (tasks/skill_priors.py)."""
         self.check_no_clip_gait(clip_gait)
         entity = self.character.conditionable_bodies.index("right_hand")
+        if has_skills(skill_names, (REACH_SKILL,)):
+            return standing_reach_prior(near_steps, num_entities, self.dt, entity, skill_names)
         return reach_prior(near_steps, num_entities, self.dt, entity)

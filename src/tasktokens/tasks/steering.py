@@ -19,6 +19,7 @@ from tasktokens.tasks import register_task
 from tasktokens.tasks.direction import DirectionConfig, DirectionEnv, next_yaw_speed
 from tasktokens.tasks.priors import steering_prior
 from tasktokens.tasks.rewards import direction_errors, facing_cosine, steering_reward, step_ok_steering
+from tasktokens.tasks.skill_priors import facing_steering_prior, side_steps
 
 if TYPE_CHECKING:
     from tasktokens.tasks.clip_prior import GaitOptions
@@ -70,5 +71,9 @@ class SteeringEnv(DirectionEnv):
 
     def prior_fn(self, near_steps: tuple[int, ...], num_entities: int, skill_names: tuple[str, ...] = (), clip_gait: GaitOptions | None = None):
         """Hand-written goals: velocity, heading along it, gait skill; the facing is the token's
-        (tasks/priors.py says why); with clip_gait the jog clip's goals for fast commands."""
+        (tasks/priors.py says why); with clip_gait the jog clip's goals for fast commands. A BFM
+        with side and backward steps (tasks/skill_priors.py) is asked to face the facing command
+        instead, with the step skill of the velocity relative to it."""
+        if side_steps(skill_names) and clip_gait is None:
+            return facing_steering_prior(near_steps, num_entities, self.dt, skill_names)
         return steering_prior(near_steps, num_entities, self.dt, skill_names, self.jog_gait(near_steps, clip_gait))
