@@ -4,22 +4,16 @@ a fresh interpreter (no import circle between them)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
+
+from tests.fresh_interpreter import modules_after
 
 TRAINERS = ("tasktokens.train.distill", "tasktokens.train.adapt", "tasktokens.train.runner")
 
 
 def _modules_after(code: str) -> set[str]:
-    """The tasktokens modules in sys.modules after running `code` in a fresh interpreter."""
-    probe = f"import sys\n{code}\nprint('modules:', *sorted(m for m in sys.modules if m.startswith('tasktokens')))"
-    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr
-    last = proc.stdout.strip().splitlines()[-1]
-    assert last.startswith("modules:"), proc.stdout
-    return set(last.split()[1:])
+    """The tasktokens modules loaded after running `code` in a fresh interpreter."""
+    return {m for m in modules_after(code) if m.startswith("tasktokens")}
 
 
 def test_loading_a_bfm_imports_no_trainer():

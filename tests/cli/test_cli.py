@@ -15,6 +15,7 @@ import pytest
 from tasktokens.cli.main import main
 from tasktokens.motion.clip import load_clip
 from tasktokens.motion.labels import skill_label
+from tests.fresh_interpreter import modules_after
 
 
 @pytest.fixture()
@@ -149,12 +150,7 @@ def test_every_command_resolves_to_a_class_with_run():
 def _imports_after(code: str) -> set[str]:
     """Heavy modules imported by running `code` in a fresh interpreter."""
     heavy = ("torch", "mujoco", "rsl_rl", "onnx", "matplotlib", "tensorboard")
-    probe = f"import sys\n{code}\nprint('heavy:', *(m for m in {heavy!r} if m in sys.modules))"
-    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    last = proc.stdout.strip().splitlines()[-1]
-    assert last.startswith("heavy:"), proc.stdout
-    return set(last.split()[1:])
+    return modules_after(code, timeout=120) & set(heavy)
 
 
 def test_help_imports_no_heavy_module():
