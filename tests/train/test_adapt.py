@@ -1,5 +1,7 @@
 """`tasktokens adapt`: a short Task Tokens run on a small distilled BFM."""
 
+import dataclasses
+
 import pytest
 import torch
 
@@ -347,3 +349,33 @@ def test_a_run_whose_optimizer_held_the_frozen_bfm_resumes_with_its_state(tmp_pa
         assert torch.equal(runner.optimizer.state[every[trained[k]]]["exp_avg"], moments["exp_avg"])
     runner.learn()
     assert runner.samples >= 64
+
+
+def test_cloning_the_prior_moves_only_the_token_toward_the_priors_actions(tmp_path, tiny_bfm):
+    from tasktokens.train.adapt import build_adapt_runner
+    from tasktokens.train.token_clone import _visit, clone_prior_into_token
+
+    cfg = _adapt(tmp_path, tiny_bfm)
+    runner = build_adapt_runner(cfg)
+    actor, env = runner.alg.actor, runner.env
+    bfm_before = {k: v.clone() for k, v in actor.bfm.state_dict().items()}
+    encoder_before = {k: v.clone() for k, v in actor.encoder.state_dict().items()}
+    prior = env.prior_fn(actor.bfm.cfg.near_steps, len(env.character.conditionable_bodies) + 1)
+    torch.manual_seed(0)
+    stats = clone_prior_into_token(env, actor, prior, samples=6 * 16 * env.num_envs, steps_per_env=16, learning_rate=3e-3)
+    assert stats.samples == 6 * 16 * env.num_envs
+    assert stats.last_mse < stats.first_mse  # the token policy's actions approach the prior's
+    assert all(torch.equal(v, actor.bfm.state_dict()[k]) for k, v in bfm_before.items())  # frozen BFM bitwise unchanged
+    assert any(not torch.equal(v, actor.encoder.state_dict()[k]) for k, v in encoder_before.items())
+    proprio, task, labels = _visit(env, actor, prior, 2)
+    assert proprio.shape[0] == task.shape[0] == labels.shape[0] == 2 * env.num_envs
+
+
+def test_clone_samples_count_toward_the_budget_and_need_the_token_alone(tmp_path, tiny_bfm, capsys):
+    from tasktokens.train.adapt import train_token
+
+    runner = train_token(dataclasses.replace(_adapt(tmp_path, tiny_bfm, samples=96), clone_samples=64))
+    assert "cloned the direction prior into the token: 64 samples" in capsys.readouterr().out
+    assert runner.samples == 96  # 64 cloned + 2 PPO iterations of 16
+    with pytest.raises(ValueError, match="--clone-samples clones the task's prior into the token alone"):
+        train_token(dataclasses.replace(_adapt(tmp_path / "p", tiny_bfm, prior=True), clone_samples=64))

@@ -28,6 +28,7 @@ from tasktokens.train.adapt_config import AdaptConfig, TaskModules, method_name,
 from tasktokens.train.checkpoint import CONFIG, WEIGHTS, CheckpointError, resolve_saved_path
 from tasktokens.train.distributed import DistInfo, finish_distributed, init_distributed
 from tasktokens.train.runner import Runner, RunnerConfig
+from tasktokens.train.token_clone import clone_prior_into_token
 
 
 def train_token(cfg: AdaptConfig) -> TokenRunner:
@@ -39,6 +40,8 @@ def train_token(cfg: AdaptConfig) -> TokenRunner:
     runner = build_adapt_runner(cfg, info, device)
     if cfg.resume:
         runner.resume()
+    elif cfg.clone_samples > 0:
+        clone_first(cfg, runner)
     runner.learn()
     finish_distributed()
     if info.is_main:
@@ -48,6 +51,21 @@ def train_token(cfg: AdaptConfig) -> TokenRunner:
         report = evaluate_trained(cfg, weights)
         print(verdict(cfg, runner, report), flush=True)
     return runner
+
+
+def clone_first(cfg: AdaptConfig, runner: TokenRunner) -> None:
+    """--clone-samples: the token starts at the task's prior (train/token_clone.py); the cloned
+    samples count toward --samples."""
+    if cfg.method != "task_tokens" or cfg.prior:
+        raise ValueError(f"--clone-samples clones the task's prior into the token alone: use it with --method task_tokens and no --prior "
+                         f"(got --method {cfg.method}{' --prior' if cfg.prior else ''})")
+    actor, env = runner.alg.actor, runner.env
+    skills = actor.bfm.cfg.skill_names if cfg.prior_skills else ()
+    prior = env.prior_fn(actor.bfm.cfg.near_steps, len(env.character.conditionable_bodies) + 1, skills, cfg.gait_options())
+    stats = clone_prior_into_token(env, actor, prior, cfg.clone_samples, cfg.ppo.steps_per_env)
+    runner.samples += stats.samples
+    print(f"cloned the {cfg.task} prior into the token: {stats.samples:,} samples, action MSE {stats.first_mse:.4f} -> {stats.last_mse:.4f}",
+          flush=True)
 
 
 def evaluate_trained(cfg: AdaptConfig, weights: Path) -> dict | None:

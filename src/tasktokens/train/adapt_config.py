@@ -88,6 +88,8 @@ class AdaptConfig:
     # mean more fall more (docs/bfm-and-task-tokens.md).
     token_shift_penalty: float = 0.0
     """task_tokens: weight of a penalty on how far the token moves the BFM prior's mean (0: off, as in the paper)."""
+    clone_samples: int = 0
+    """task_tokens without --prior: first clone the task's hand-written prior into the token for this many of --samples (0: PPO alone)."""
     encoder_zero_init: bool = False
     """Start the encoder's output layer at zero (the untrained token is the zero token)."""
     critic_hidden: tuple[int, ...] = (512, 256)
