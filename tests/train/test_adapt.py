@@ -379,3 +379,23 @@ def test_clone_samples_count_toward_the_budget_and_need_the_token_alone(tmp_path
     assert runner.samples == 96  # 64 cloned + 2 PPO iterations of 16
     with pytest.raises(ValueError, match="--clone-samples clones the task's prior into the token alone"):
         train_token(dataclasses.replace(_adapt(tmp_path / "p", tiny_bfm, prior=True), clone_samples=64))
+
+
+def test_curve_every_evaluates_the_checkpoint_and_the_card_shows_the_curve(tmp_path, tiny_bfm):
+    import json
+
+    from tasktokens.train.adapt import train_token
+    from tasktokens.train.curve import SuccessCurve
+    from tasktokens.train.model_card import Ship, ship
+
+    cfg = dataclasses.replace(_adapt(tmp_path, tiny_bfm, samples=64), curve_every=32, curve_episodes=3)
+    train_token(cfg)  # 4 iterations of 16 samples: points at 32 and 64
+    data = json.loads((tmp_path / "curve.json").read_text())
+    assert [p["samples"] for p in data["points"]] == [32, 64] and data["episodes"] == 3 and data["every"] == 32
+    assert all(0.0 <= p["success_rate"] <= 1.0 and p["segments"] >= 3 for p in data["points"])
+    resumed = SuccessCurve.load(tmp_path, 32, 3)
+    assert not resumed.due(80) and resumed.due(96)  # the next point after a resume: at the next multiple
+    (tmp_path / "eval.json").write_text(json.dumps({"success_rate": 0.5}))
+    card = ship(Ship(run_dir=tmp_path, out=tmp_path / "shipped", eval_json=tmp_path / "eval.json", eval_command="x"))
+    text = card.read_text()
+    assert "### Learning curve" in text and "| 64 |" in text and (tmp_path / "shipped" / "curve.json").exists()

@@ -26,6 +26,7 @@ from tasktokens.tasks.base import TaskEnvConfig
 # the config and the run names live in a light module (for a fast `--help`); imported from here too
 from tasktokens.train.adapt_config import AdaptConfig, TaskModules, method_name, run_name, split_method  # noqa: F401
 from tasktokens.train.checkpoint import CONFIG, WEIGHTS, CheckpointError, resolve_saved_path
+from tasktokens.train.curve import SuccessCurve
 from tasktokens.train.distributed import DistInfo, finish_distributed, init_distributed
 from tasktokens.train.runner import Runner, RunnerConfig
 from tasktokens.train.token_clone import clone_prior_into_token
@@ -117,6 +118,20 @@ class TokenRunner(Runner):
     def load_tensors(self, tensors: dict[str, torch.Tensor]) -> None:
         load_saved_state(self.alg.actor, {k[6:]: v for k, v in tensors.items() if k.startswith("actor.")})
         self.alg.critic.load_state_dict({k[7:]: v for k, v in tensors.items() if k.startswith("critic.")})
+
+    def after_iteration(self, writer) -> None:
+        """--curve-every: save, evaluate the checkpoint (train/curve.py) and log the point."""
+        cfg: AdaptConfig = self.full_config
+        curve = SuccessCurve.load(cfg.run_folder(), cfg.curve_every, cfg.curve_episodes)
+        if not curve.due(self.samples):
+            return
+        self.save()
+        report = TaskEval(task=cfg.task, task_modules=cfg.task_modules, method=method_name(cfg.method, cfg.prior), token=cfg.run_folder() / WEIGHTS,
+                          episodes=cfg.curve_episodes, seed=cfg.seed + 1).evaluate()
+        point = curve.add(self.samples, report, self.wall_seconds)
+        writer.add_scalar("eval/success_rate", point.success_rate, self.samples)
+        writer.add_scalar("eval/episode_success_rate", point.episode_success_rate, self.samples)
+        print(f"curve: {point.samples:,} samples, success {point.success_rate:.3f} per segment on {cfg.curve_episodes} episodes", flush=True)
 
 
 def with_task_modules(cfg: AdaptConfig) -> AdaptConfig:

@@ -88,6 +88,10 @@ class AdaptConfig:
     # mean more fall more (docs/bfm-and-task-tokens.md).
     token_shift_penalty: float = 0.0
     """task_tokens: weight of a penalty on how far the token moves the BFM prior's mean (0: off, as in the paper)."""
+    curve_every: int = 0
+    """Evaluate the checkpoint every this many samples (0: never) on --curve-episodes episodes: curve.json and TensorBoard eval/."""
+    curve_episodes: int = 256
+    """Deterministic episodes of each --curve-every evaluation."""
     clone_samples: int = 0
     """task_tokens without --prior: first clone the task's hand-written prior into the token for this many of --samples (0: PPO alone)."""
     encoder_zero_init: bool = False

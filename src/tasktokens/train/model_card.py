@@ -14,6 +14,7 @@ from rich.console import Console
 from tasktokens.character import get_character
 from tasktokens.motion.licences import is_non_commercial, licence_of
 from tasktokens.train.checkpoint import CONFIG, STATE, STATE_JSON, WEIGHTS, load_weights
+from tasktokens.train.curve import CURVE, curve_table
 
 console = Console(stderr=True)
 
@@ -75,7 +76,7 @@ def ship(cfg: Ship) -> Path:
     cfg.out.mkdir(parents=True, exist_ok=True)
     shutil.copy2(src / WEIGHTS, cfg.out / WEIGHTS)
     shutil.copy2(src / CONFIG, cfg.out / CONFIG)
-    for name in (STATE, STATE_JSON):  # the training state that continues these weights, or none
+    for name in (STATE, STATE_JSON, CURVE):  # the training state that continues these weights and its curve, or none
         if (src / name).exists():
             shutil.copy2(src / name, cfg.out / name)
         else:
@@ -118,6 +119,9 @@ def ship(cfg: Ship) -> Path:
     lines += ["| metric | value |", "| --- | --- |"]
     lines += [f"| {k} | {v:.3f} |" if isinstance(v, float) else f"| {k} | {v} |" for k, v in report.items() if not isinstance(v, dict)]
     lines += _per_clip_table(report.get("per_clip", {}))
+    curve = curve_table(cfg.out / CURVE)
+    if curve:
+        lines += ["", "### Learning curve", "", *curve]
     lines += ["", "## Clips", "", ", ".join(c.stem for c in clips)]
     if cfg.notes:
         lines += ["", "## Notes", "", cfg.notes]

@@ -105,6 +105,9 @@ class TrainLoop:
     def load_extra_state(self, extra: dict) -> None:
         """Restore what extra_state saved (an empty dict for runs saved without it)."""
 
+    def after_iteration(self, writer: SummaryWriter) -> None:
+        """Called on the main rank after each iteration is logged (e.g. a periodic evaluation)."""
+
     def saved_optimizer_state(self, saved: dict) -> dict:
         """A saved optimizer state as the optimizer loads it (a subclass maps older layouts)."""
         return saved
@@ -235,6 +238,7 @@ class TrainLoop:
                             f"(rollout {t1 - t0:.2f}s update {t2 - t1:.2f}s lr {self.learning_rate:.2e})", markup=False, highlight=False
                         )
                     self._log(writer, logs, losses, sps, t1 - t0, t2 - t1)
+                    self.after_iteration(writer)
                     if time.time() - last_save > 60 * self.cfg.checkpoint_minutes:
                         self.save()
                         last_save = time.time()
