@@ -184,10 +184,10 @@ class TaskEval:
     use the prior they were trained beside."""
     prior_gait_top_rate: float = GaitOptions.top_rate
     """prior_only with --prior-clips: the jog gait's fastest rate (AdaptConfig.prior_gait_top_rate;
-    2.0 gives the gait of before the twenty-third session)."""
+    2.0 gives the gait of tokens trained before 2026-12-03)."""
     prior_gait_feedback: float = GaitOptions.speed_feedback
     """prior_only with --prior-clips: the jog gait's speed feedback (AdaptConfig.prior_gait_feedback;
-    1.0 before the twenty-third session)."""
+    1.0 for tokens trained before 2026-12-03)."""
 
     def gait_options(self) -> GaitOptions | None:
         return GaitOptions(self.prior_gait_top_rate, self.prior_gait_feedback) if self.prior_clips else None

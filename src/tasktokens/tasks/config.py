@@ -48,9 +48,9 @@ class GaitOptions:
     prior_gait_top_rate and prior_gait_feedback, saved with each token)."""
 
     top_rate: float = 2.8
-    """The fastest of GAIT_RATES (tasks/clip_prior.py) the gait may show (2.0 before the twenty-third session)."""
+    """The fastest of GAIT_RATES (tasks/clip_prior.py) the gait may show (2.0 for tokens trained before 2026-12-03)."""
     speed_feedback: float = 2.0
-    """GaitSpec.speed_feedback (1.0 before the twenty-third session). The direction hybrid shipped
+    """GaitSpec.speed_feedback (1.0 for tokens trained before 2026-12-03). The direction hybrid shipped
     then, with no retraining, 1,024 episodes: 0.745 at (2.0, 1.0), 0.771 at (2.8, 2.0); most of
     its fast segments that fail are first segments of an episode still accelerating when the
     grace period ends (benchmarks/direction_failures.py)."""

@@ -223,7 +223,7 @@ class TrainLoop:
                         self._stop = any_rank(self._stop)  # a SIGTERM on any rank stops all at the same iteration
                     if not main:
                         continue
-                    # mean speed of this session (wall time, saves included): the time left
+                    # mean speed since this run (re)started (wall time, saves included): the time left
                     rate = (self.samples - start_samples) / max(time.time() - started, 1e-9)
                     left = max(0, total - self.samples) / rate
                     done = self.iteration - start_iteration
