@@ -54,6 +54,7 @@ def test_small_report(tmp_path, tiny_bfm):
     md = (tmp_path / "results.md").read_text()
     assert "| task_tokens |" in md and "32 samples per run" in md
     assert saved["bfm"] == str(tiny_bfm) and f"BFM: `{tiny_bfm}`" in md  # outside the repository: kept as given
+    assert len(saved["commit"]) == 40 and all(c in "0123456789abcdef" for c in saved["commit"])  # the figures' commit
     assert md.rstrip().endswith("## Comparison with the paper\n\nhand-written")  # the discussion follows the tables
     again = cfg.run()  # everything cached: same numbers without training
     assert again["success"] == results["success"]

@@ -19,6 +19,17 @@ from tasktokens.train.curve import CURVE, curve_table
 console = Console(stderr=True)
 
 
+def git_commit() -> str | None:
+    """The repository's HEAD commit (None outside a git checkout): what a report's figures came from."""
+    import subprocess
+
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10, cwd=Path(__file__).parent)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
 def describe_machine() -> str:
     import os
 
