@@ -12,22 +12,13 @@ docs/benchmarks.md ("BFM distillation: where the time goes").
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import time
 from pathlib import Path
 
 import torch
 
-from tasktokens.eval.tracker import SHIPPED_TRACKER, build_actor, load_tracker
-from tasktokens.tasks.tracking import TrackingEnv
+from tasktokens.eval.tracker import SHIPPED_TRACKER
 from tasktokens.train.distill import DistillConfig, DistillRunner
-
-
-def runner_for(cfg: DistillConfig) -> DistillRunner:
-    tensors, teacher_cfg = load_tracker(cfg.teacher)
-    env_cfg = dataclasses.replace(teacher_cfg.env, num_envs=cfg.num_envs, curriculum_samples=0, motions=cfg.motions or teacher_cfg.env.motions)
-    env = TrackingEnv(env_cfg)
-    return DistillRunner(env, build_actor(tensors, teacher_cfg, env.get_observations(), env.num_actions), cfg)
 
 
 def time_iterations(runner: DistillRunner, iterations: int) -> tuple[float, float]:
@@ -87,7 +78,7 @@ def main() -> None:
     torch.set_num_threads(2)
     for precision in ("fp32", "bf16"):
         cfg = DistillConfig(out=Path("/tmp/bench_distill"), teacher=args.teacher, motions=tuple(args.motions), precision=precision)
-        runner = runner_for(cfg)
+        runner = cfg.build_runner()
         rollout, update = time_iterations(runner, args.iterations)
         batch = runner.batch_size
         print(f"{precision}: {batch / (rollout + update):,.0f} samples/s; per iteration of {batch:,}: rollout {rollout:.2f} s, "

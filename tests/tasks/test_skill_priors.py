@@ -8,7 +8,14 @@ import torch
 
 from tasktokens.envs.goals import GOAL_FEATURES
 from tasktokens.models.bfm import Goals
-from tasktokens.tasks.skill_priors import facing_steering_prior, side_steps, standing_reach_prior, step_skill, with_leap
+from tasktokens.tasks.skill_priors import (
+    facing_steering_prior,
+    side_steps,
+    standing_reach_prior,
+    step_skill,
+    step_skill_ids,
+    with_leap,
+)
 
 V6 = ("idle", "jog", "leap", "reach", "run", "run_backward", "run_sideways", "walk", "walk_backward", "walk_sideways")
 V4 = ("crawl", "jog", "kick", "long_walk", "punch", "run", "walk")
@@ -22,7 +29,7 @@ def test_only_a_bfm_with_every_step_skill_gets_the_facing_prior():
 def test_step_skill_by_direction_relative_to_the_facing_and_by_speed():
     facing = torch.tensor([[1.0, 0.0]] * 5)
     velocity = torch.tensor([[1.0, 0.1], [0.0, -1.0], [-1.0, 0.0], [3.0, 0.0], [0.0, 2.5]])
-    names = [V6[i] for i in step_skill(velocity, facing, V6)]
+    names = [V6[i] for i in step_skill(velocity, facing, step_skill_ids(V6))]
     assert names == ["walk", "walk_sideways", "walk_backward", "run", "run_sideways"]
 
 

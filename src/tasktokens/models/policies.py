@@ -13,11 +13,17 @@ from tasktokens.train.adapt_config import AdaptConfig
 from tasktokens.train.checkpoint import from_jsonable
 
 
-def _task_token_actor(cfg: AdaptConfig, env, bfm: BFM) -> TaskTokenActor:
-    obs = env.get_observations()
+def task_prior(cfg: AdaptConfig, env, bfm: BFM):
+    """The task's hand-written prior for this BFM's goal layout, with the BFM's skill labels when
+    cfg.prior_skills and the clip gait cfg.gait_options() asks for (TaskEnv.prior_fn)."""
     entities = len(env.character.conditionable_bodies) + 1
     skills = bfm.cfg.skill_names if cfg.prior_skills else ()
-    prior = env.prior_fn(bfm.cfg.near_steps, entities, skills, cfg.gait_options()) if cfg.prior else None
+    return env.prior_fn(bfm.cfg.near_steps, entities, skills, cfg.gait_options())
+
+
+def _task_token_actor(cfg: AdaptConfig, env, bfm: BFM) -> TaskTokenActor:
+    obs = env.get_observations()
+    prior = task_prior(cfg, env, bfm) if cfg.prior else None
     encoder = TaskEncoder(env.num_task_obs, bfm.cfg.d_model, cfg.encoder_hidden, cfg.encoder_zero_init)
     return TaskTokenActor(obs, bfm, encoder, prior, cfg.action_std, cfg.token_shift_penalty)
 

@@ -40,29 +40,32 @@ def side_steps(skill_names: tuple[str, ...]) -> bool:
     return has_skills(skill_names, [label for pair in STEP_SKILLS.values() for label in pair])
 
 
-def step_skill(velocity_h: Tensor, facing_h: Tensor, skill_names: tuple[str, ...]) -> Tensor:
-    """(N,) skill ids of the step skill for velocities (N, 2) and facings (N, 2) in the same frame:
-    forward within 45 degrees of the facing, backward beyond 135, sideways between; the running
-    label from RUN_SPEED m/s."""
+def step_skill_ids(skill_names: tuple[str, ...]) -> Tensor:
+    """(3, 2) skill ids of STEP_SKILLS: rows forward, sideways, backward; columns walking, running."""
+    return torch.tensor([[skill_names.index(label) for label in STEP_SKILLS[k]] for k in ("forward", "sideways", "backward")])
+
+
+def step_skill(velocity_h: Tensor, facing_h: Tensor, ids: Tensor) -> Tensor:
+    """(N,) skill ids (from step_skill_ids) of the step skill for velocities (N, 2) and facings
+    (N, 2) in the same frame: forward within 45 degrees of the facing, backward beyond 135,
+    sideways between; the running label from RUN_SPEED m/s."""
     cos = (velocity_h * facing_h).sum(-1) / (velocity_h.norm(dim=-1) * facing_h.norm(dim=-1)).clamp_min(1e-6)
     kind = torch.where(cos >= math.cos(math.pi / 4), 0, torch.where(cos <= -math.cos(math.pi / 4), 2, 1))
     running = (velocity_h.norm(dim=-1) >= RUN_SPEED).long()
-    ids = torch.tensor([[skill_names.index(label) for label in STEP_SKILLS[k]] for k in ("forward", "sideways", "backward")],
-                       device=velocity_h.device)
-    return ids[kind, running]
+    return ids.to(velocity_h.device)[kind, running]
 
 
 def facing_steering_prior(near_steps: tuple[int, ...], num_entities: int, dt: float, skill_names: tuple[str, ...]):
     """steering for a BFM with side and backward steps: task = (direction (2) _h, speed (1),
     facing (2) _h); the velocity direction * speed in every goal frame, the heading turning toward
     the facing at TURN_RATE, the step skill of the velocity relative to the facing."""
-    times_cpu = goal_times(near_steps, dt)
+    times_cpu, ids = goal_times(near_steps, dt), step_skill_ids(skill_names)
 
     def prior(proprio: Tensor, task: Tensor) -> Goals:
         d, speed, facing, times = task[:, :2], task[:, 2:3], task[:, 3:5], times_cpu.to(task.device)
         heading = turn_limited(torch.atan2(facing[:, 1], facing[:, 0]), times)
         velocity = (d * speed)[:, None, :].expand(-1, times.numel(), -1)
-        return Goals(root_frames(velocity, heading, num_entities), times.expand(task.shape[0], -1), step_skill(d * speed, facing, skill_names))
+        return Goals(root_frames(velocity, heading, num_entities), times.expand(task.shape[0], -1), step_skill(d * speed, facing, ids))
 
     return prior
 

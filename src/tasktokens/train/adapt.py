@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import filecmp
+import functools
 import json
 from pathlib import Path
 
@@ -18,8 +19,8 @@ from tasktokens.algos.ppo import make_ppo
 from tasktokens.eval.task import PlayTask, TaskEval
 from tasktokens.models.baselines import load_saved_state, saved_state
 from tasktokens.models.loading import load_bfm
-from tasktokens.models.policies import build_actor, needs_bfm, saved_adapt_config
-from tasktokens.models.task_tokens import TaskTokenActor
+from tasktokens.models.policies import build_actor, needs_bfm, saved_adapt_config, task_prior
+from tasktokens.models.task_tokens import TaskTokenActor, actor_groups
 from tasktokens.tasks import get_task, import_task_modules
 from tasktokens.tasks.base import TaskEnvConfig
 
@@ -61,9 +62,7 @@ def clone_first(cfg: AdaptConfig, runner: TokenRunner) -> None:
         raise ValueError(f"--clone-samples clones the task's prior into the token alone: use it with --method task_tokens and no --prior "
                          f"(got --method {cfg.method}{' --prior' if cfg.prior else ''})")
     actor, env = runner.alg.actor, runner.env
-    skills = actor.bfm.cfg.skill_names if cfg.prior_skills else ()
-    prior = env.prior_fn(actor.bfm.cfg.near_steps, len(env.character.conditionable_bodies) + 1, skills, cfg.gait_options())
-    stats = clone_prior_into_token(env, actor, prior, cfg.clone_samples, cfg.ppo.steps_per_env)
+    stats = clone_prior_into_token(env, actor, task_prior(cfg, env, actor.bfm), cfg.clone_samples, cfg.ppo.steps_per_env)
     runner.samples += stats.samples
     print(f"cloned the {cfg.task} prior into the token: {stats.samples:,} samples, action MSE {stats.first_mse:.4f} -> {stats.last_mse:.4f}",
           flush=True)
@@ -76,12 +75,17 @@ def evaluate_trained(cfg: AdaptConfig, weights: Path) -> dict | None:
     folder = weights.parent
     report = None
     if cfg.eval_episodes > 0:
-        report = TaskEval(task=cfg.task, method=method, token=weights, bfm=cfg.bfm, episodes=cfg.eval_episodes, json=folder / "eval.json",
-                          init_motions=cfg.init_motions, task_modules=cfg.task_modules).evaluate()
+        report = token_eval(cfg, weights, cfg.eval_episodes, json=folder / "eval.json").evaluate()
     if cfg.video:
         PlayTask(task=cfg.task, method=method, token=weights, bfm=cfg.bfm, out=folder / "video.mp4", init_motions=cfg.init_motions,
                  task_modules=cfg.task_modules).render()
     return report
+
+
+def token_eval(cfg: AdaptConfig, weights: Path, episodes: int, **options) -> TaskEval:
+    """The evaluation of a token this run trained (its task, method, BFM and starting clips)."""
+    return TaskEval(task=cfg.task, method=method_name(cfg.method, cfg.prior), token=weights, bfm=cfg.bfm, episodes=episodes,
+                    init_motions=cfg.init_motions, task_modules=cfg.task_modules, **options)
 
 
 def _after_training(cfg: AdaptConfig) -> str:
@@ -119,16 +123,20 @@ class TokenRunner(Runner):
         load_saved_state(self.alg.actor, {k[6:]: v for k, v in tensors.items() if k.startswith("actor.")})
         self.alg.critic.load_state_dict({k[7:]: v for k, v in tensors.items() if k.startswith("critic.")})
 
+    @functools.cached_property
+    def curve(self) -> SuccessCurve:
+        """The run's success curve (--curve-every), read from its folder once (a resumed run's points kept)."""
+        cfg: AdaptConfig = self.full_config
+        return SuccessCurve.load(self.out, cfg.curve_every, cfg.curve_episodes)
+
     def after_iteration(self, writer) -> None:
         """--curve-every: save, evaluate the checkpoint (train/curve.py) and log the point."""
         cfg: AdaptConfig = self.full_config
-        curve = SuccessCurve.load(cfg.run_folder(), cfg.curve_every, cfg.curve_episodes)
-        if not curve.due(self.samples):
+        if not self.curve.due(self.samples):
             return
         self.save()
-        report = TaskEval(task=cfg.task, task_modules=cfg.task_modules, method=method_name(cfg.method, cfg.prior), token=cfg.run_folder() / WEIGHTS,
-                          episodes=cfg.curve_episodes, seed=cfg.seed + 1).evaluate()
-        point = curve.add(self.samples, report, self.wall_seconds)
+        report = token_eval(cfg, self.out / WEIGHTS, cfg.curve_episodes, seed=cfg.seed + 1).evaluate()
+        point = self.curve.add(self.samples, report, self.wall_seconds)
         writer.add_scalar("eval/success_rate", point.success_rate, self.samples)
         writer.add_scalar("eval/episode_success_rate", point.episode_success_rate, self.samples)
         print(f"curve: {point.samples:,} samples, success {point.success_rate:.3f} per segment on {cfg.curve_episodes} episodes", flush=True)
@@ -194,7 +202,7 @@ def build_adapt_runner(cfg: AdaptConfig, dist: DistInfo | None = None, device: s
     bfm = load_bfm(bfm_path, env.character)[0] if needs_bfm(cfg.method) else None
     actor = build_actor(cfg, env, bfm)
     obs = env.get_observations()
-    seen = ["policy", "task", *(["prior"] if "prior" in obs.keys() else [])]  # the critic sees the prior's own input too
+    seen = actor_groups(obs)  # the critic sees the prior's own input too
     critic = MLPModel(obs, {"actor": seen, "critic": seen}, "critic", 1, hidden_dims=cfg.critic_hidden, obs_normalization=True)
     alg = make_ppo(actor, critic, obs, env.num_envs, env.num_actions, cfg.ppo, device, dist.multi_gpu_cfg())
     if cfg.method == "fine_tune":

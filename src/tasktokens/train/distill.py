@@ -194,6 +194,17 @@ class DistillConfig:
     def run(self) -> DistillRunner:
         torch.set_num_threads(self.torch_threads)
         torch.manual_seed(self.runner.seed)
+        runner = self.build_runner()
+        if self.resume:
+            runner.resume()
+        elif self.init_from is not None:
+            init_from_bfm(runner.bfm, self.init_from, runner.env.character)
+        runner.learn()
+        return runner
+
+    def build_runner(self) -> DistillRunner:
+        """The student, the teacher and their environments, before any training (a benchmark
+        times its iterations: benchmarks/bench_distill.py)."""
         tensors, teacher_cfg = load_tracker(self.teacher)
         motions = self.motions or teacher_cfg.env.motions
         env_cfg = dataclasses.replace(teacher_cfg.env, num_envs=self.num_envs, curriculum_samples=0, motions=motions,
@@ -201,13 +212,7 @@ class DistillConfig:
                                       termination_distance=teacher_cfg.env.termination_distance if self.termination_distance is None else self.termination_distance)
         env = TrackingEnv(env_cfg)
         teacher = build_actor(tensors, teacher_cfg, env.get_observations(), env.num_actions)
-        runner = DistillRunner(env, teacher, self)
-        if self.resume:
-            runner.resume()
-        elif self.init_from is not None:
-            init_from_bfm(runner.bfm, self.init_from, env.character)
-        runner.learn()
-        return runner
+        return DistillRunner(env, teacher, self)
 
 
 class DistillRunner(TrainLoop):
