@@ -5,20 +5,25 @@
 # reaches; the 3 held-out Reallusion clips stay out), skill-balanced sampling (the teacher's
 # setting), root-only masks 0.4 and root + hand masks 0.15 (the goals the probes and priors use),
 # bf16 updates (a CPU with native bf16; on one without it, pass --precision fp32).
+# From 2026-12-07 it also trains on the transition clips and the mirrored Reallusion clips
+# (scripts/transition_clips.sh: stops, starts, MIT stance <-> side and backward steps and turns).
 # Usage: bash scripts/distill_v6.sh [--resume] [extra `pretrain bfm` options]
-#   first run:  bash scripts/distill_v6.sh                (starts runs/bfm_v6 from checkpoints/bfm_v4)
-#   continue:   bash scripts/distill_v6.sh --resume       (from runs/bfm_v6's last checkpoint)
-# TEACHER=... overrides the teacher (default checkpoints/tracker_v2/checkpoint.safetensors).
+#   first run:  bash scripts/distill_v6.sh                (starts $OUT from $INIT)
+#   continue:   bash scripts/distill_v6.sh --resume       (from $OUT's last checkpoint)
+# TEACHER=... overrides the teacher (default checkpoints/tracker_v2/checkpoint.safetensors);
+# INIT=... the BFM a first run starts from (default checkpoints/bfm_v4/checkpoint.safetensors);
+# OUT=... the run folder (default runs/bfm_v6).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/broad_clips.sh
+[ -d runs/clips_transitions ] && [ -d runs/clips_reallusion_mirrored ] || bash scripts/transition_clips.sh
 M="${TASKTOKENS_DATA:-../shared/data}/motions/deepmimic"
 teacher="${TEACHER:-checkpoints/tracker_v2/checkpoint.safetensors}"
-start=(--init-from checkpoints/bfm_v4/checkpoint.safetensors)
+start=(--init-from "${INIT:-checkpoints/bfm_v4/checkpoint.safetensors}")
 for arg in "$@"; do [ "$arg" = --resume ] && start=(); done
 clips=("$M"/long)
 for c in walk jog run crawl punch kick stealthy_walk zombie_walk dance_spin getup_facedown getup_faceup; do clips+=("$M/clips/humanoid3d_$c.txt"); done
-exec .venv/bin/tasktokens pretrain bfm --out runs/bfm_v6 --teacher "$teacher" "${start[@]}" \
-  --motions "${clips[@]}" runs/clips_broad_train \
+exec .venv/bin/tasktokens pretrain bfm --out "${OUT:-runs/bfm_v6}" --teacher "$teacher" "${start[@]}" \
+  --motions "${clips[@]}" runs/clips_broad_train runs/clips_transitions runs/clips_transitions_rl runs/clips_reallusion_mirrored \
   --learning-rate 1e-4 --prior-action-weight 1.0 --masks.root-only-prob 0.4 --masks.hand-prob 0.15 \
   --precision bf16 --runner.max-samples 200000000 --runner.checkpoint-minutes 5 "$@"

@@ -9,7 +9,7 @@ ckpt="$1"; out="$2"; mkdir -p "$out"
 tt=.venv/bin/tasktokens
 $tt eval tracker --checkpoint "$ckpt" --episodes 290 --json "$out/mit.json" 2>&1 | tail -1 | sed 's/^/mit: /'
 $tt eval tracker --checkpoint "$ckpt" --motions runs/clips_reallusion --episodes 264 --json "$out/reallusion_all.json" 2>&1 | tail -1 | sed 's/^/reallusion (all 25): /'
-$tt eval tracker --checkpoint "$ckpt" --motions runs/clips_broad_heldout --episodes 60 --json "$out/heldout.json" 2>&1 | tail -1 | sed 's/^/held out (3): /'
+$tt eval tracker --checkpoint "$ckpt" --motions runs/clips_broad_heldout --episodes 256 --json "$out/heldout.json" 2>&1 | tail -1 | sed 's/^/held out (3): /'
 $tt eval tracker --checkpoint "$ckpt" --motions runs/clips_reach --episodes 272 --json "$out/reach.json" 2>&1 | tail -1 | sed 's/^/reach (136): /'
 .venv/bin/python - "$out" <<'PY'
 import json, sys

@@ -20,6 +20,8 @@ COMMANDS: dict[tuple[str, ...], tuple[str, str, str]] = {
     ("motion", "coverage"): ("tasktokens.cli.motion_coverage", "MotionCoverage", "Report what the clips cover, per skill and per task (speeds, turns, reach, leaps)."),
     ("motion", "synth", "reach"): ("tasktokens.cli.motion_synth", "MotionSynthReach", "Synthesize standing hand-reach clips to the reach task's targets by IK."),
     ("motion", "hold"): ("tasktokens.cli.motion", "MotionHold", "Derive clips that end in a held pose."),
+    ("motion", "splice"): ("tasktokens.cli.motion_derive", "MotionSplice", "Make a transition clip: a window of one clip cross-faded into a window of another."),
+    ("motion", "mirror"): ("tasktokens.cli.motion_derive", "MotionMirror", "Write clips mirrored left/right."),
     ("bench", "sim"): ("tasktokens.cli.bench", "BenchSim", "Measure environment steps/s against raw MuJoCo physics steps/s."),
     ("play-motion",): ("tasktokens.cli.motion", "PlayMotion", "Play a clip through the simulator and write a video."),
     ("pretrain", "tracker"): ("tasktokens.train.tracker", "TrackerTrainConfig", "Train the full-body tracker (the BFM's teacher)."),
