@@ -392,10 +392,23 @@ def test_curve_every_evaluates_the_checkpoint_and_the_card_shows_the_curve(tmp_p
     train_token(cfg)  # 4 iterations of 16 samples: points at 32 and 64
     data = json.loads((tmp_path / "curve.json").read_text())
     assert [p["samples"] for p in data["points"]] == [32, 64] and data["episodes"] == 3 and data["every"] == 32
-    assert all(0.0 <= p["success_rate"] <= 1.0 and p["segments"] >= 3 for p in data["points"])
+    assert all(0.0 <= p["success_rate"] <= 1.0 and p["segments"] >= 3 and 0 < p["mean_episode_steps"] <= 300 for p in data["points"])
     resumed = SuccessCurve.load(tmp_path, 32, 3)
     assert not resumed.due(80) and resumed.due(96)  # the next point after a resume: at the next multiple
     (tmp_path / "eval.json").write_text(json.dumps({"success_rate": 0.5}))
     card = ship(Ship(run_dir=tmp_path, out=tmp_path / "shipped", eval_json=tmp_path / "eval.json", eval_command="x"))
     text = card.read_text()
     assert "### Learning curve" in text and "| 64 |" in text and (tmp_path / "shipped" / "curve.json").exists()
+
+
+def test_curve_evaluations_leave_training_unchanged(tmp_path, tiny_bfm):
+    """The curve's evaluations build networks (global RNG) between iterations; training must not see it."""
+    from safetensors.torch import load_file
+
+    from tasktokens.train.adapt import train_token
+
+    train_token(_adapt(tmp_path / "plain", tiny_bfm, samples=64))
+    train_token(dataclasses.replace(_adapt(tmp_path / "curve", tiny_bfm, samples=64), curve_every=16, curve_episodes=2))
+    plain, curve = load_file(tmp_path / "plain" / WEIGHTS), load_file(tmp_path / "curve" / WEIGHTS)
+    assert plain.keys() == curve.keys()
+    assert all(torch.equal(plain[k], curve[k]) for k in plain)

@@ -135,10 +135,14 @@ class TokenRunner(Runner):
         if not self.curve.due(self.samples):
             return
         self.save()
-        report = token_eval(cfg, self.out / WEIGHTS, cfg.curve_episodes, seed=cfg.seed + 1).evaluate()
+        # Building the evaluated policy initialises networks from the global RNG before loading the
+        # checkpoint: without fork_rng a run's training noise would depend on --curve-every.
+        with torch.random.fork_rng(devices=[]):
+            report = token_eval(cfg, self.out / WEIGHTS, cfg.curve_episodes, seed=cfg.seed + 1).evaluate()
         point = self.curve.add(self.samples, report, self.wall_seconds)
         writer.add_scalar("eval/success_rate", point.success_rate, self.samples)
         writer.add_scalar("eval/episode_success_rate", point.episode_success_rate, self.samples)
+        writer.add_scalar("eval/mean_episode_steps", point.mean_episode_steps, self.samples)
         print(f"curve: {point.samples:,} samples, success {point.success_rate:.3f} per segment on {cfg.curve_episodes} episodes", flush=True)
 
 

@@ -26,6 +26,9 @@ class CurvePoint:
     segments: int
     wall_seconds: float
     """Training wall time at the checkpoint (evaluations not counted)."""
+    mean_episode_steps: float | None = None
+    """Mean evaluation episode length in control steps (a fall ends one early; None in curves
+    written before 2026-12-07)."""
 
 
 @dataclass
@@ -55,7 +58,7 @@ class SuccessCurve:
     def add(self, samples: int, report: dict, wall_seconds: float) -> CurvePoint:
         """Record an evaluation report (eval task's JSON dict) and write the file."""
         point = CurvePoint(samples, float(report["success_rate"]), float(report["episode_success_rate"]), int(report["segments"]),
-                           round(wall_seconds, 1))
+                           round(wall_seconds, 1), report.get("mean_episode_steps"))
         self.points.append(point)
         self.path.write_text(json.dumps({"every": self.every, "episodes": self.episodes, "points": [asdict(p) for p in self.points]}, indent=1))
         return point
@@ -68,7 +71,8 @@ def curve_table(path: Path) -> list[str]:
         return []
     data = json.loads(path.read_text())
     lines = [f"Success on {data['episodes']} deterministic episodes every {data['every']:,} samples (curve.json):", "",
-             "| samples | success per segment | episodes succeeded | wall time |", "| --- | --- | --- | --- |"]
+             "| samples | success per segment | episodes succeeded | mean episode steps | wall time |", "| --- | --- | --- | --- | --- |"]
     for p in data["points"]:
-        lines.append(f"| {p['samples']:,} | {p['success_rate']:.3f} | {p['episode_success_rate']:.3f} | {p['wall_seconds'] / 3600:.2f} h |")
+        steps = "-" if p.get("mean_episode_steps") is None else f"{p['mean_episode_steps']:.0f}"
+        lines.append(f"| {p['samples']:,} | {p['success_rate']:.3f} | {p['episode_success_rate']:.3f} | {steps} | {p['wall_seconds'] / 3600:.2f} h |")
     return lines
