@@ -135,6 +135,17 @@ def load_deepmimic(path: Path, character: Character) -> MotionClip:
     return MotionClip(Path(path).stem, qpos, 1.0 / dt, loop, character.name, str(path))
 
 
+def quaternion_addresses(model: mujoco.MjModel) -> list[int]:
+    """qpos index of every quaternion: the free root joint's orientation and each ball joint."""
+    addresses = []
+    for j in range(model.njnt):
+        if model.jnt_type[j] == mujoco.mjtJoint.mjJNT_FREE:
+            addresses.append(int(model.jnt_qposadr[j]) + 3)
+        elif model.jnt_type[j] == mujoco.mjtJoint.mjJNT_BALL:
+            addresses.append(int(model.jnt_qposadr[j]))
+    return addresses
+
+
 def resample_uniform(qpos: np.ndarray, times: np.ndarray, dt: float, character: Character) -> np.ndarray:
     """Resample (T, nq) qpos taken at increasing times to an even spacing dt.
 
@@ -147,12 +158,7 @@ def resample_uniform(qpos: np.ndarray, times: np.ndarray, dt: float, character: 
     i0 = i1 - 1
     w = ((new_t - times[i0]) / (times[i1] - times[i0]))[:, None]
     out = (1 - w) * qpos[i0] + w * qpos[i1]
-    for j in range(model.njnt):
-        adr = model.jnt_qposadr[j]
-        if model.jnt_type[j] == mujoco.mjtJoint.mjJNT_FREE:
-            adr += 3
-        elif model.jnt_type[j] != mujoco.mjtJoint.mjJNT_BALL:
-            continue
+    for adr in quaternion_addresses(model):
         q0, q1 = qpos[i0, adr : adr + 4], qpos[i1, adr : adr + 4]
         q1 = np.where(np.sum(q0 * q1, axis=-1, keepdims=True) < 0, -q1, q1)
         q = (1 - w) * q0 + w * q1

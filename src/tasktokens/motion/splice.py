@@ -25,7 +25,7 @@ import torch
 
 from tasktokens import rotations as rot
 from tasktokens.character import Character
-from tasktokens.motion.clip import ClipError, MotionClip, resample_uniform
+from tasktokens.motion.clip import ClipError, MotionClip, quaternion_addresses, resample_uniform
 from tasktokens.motion.labels import SKILL_SEPARATOR
 from tasktokens.motion.licences import is_non_commercial, licence_of
 
@@ -86,12 +86,7 @@ def blend_qpos(a: np.ndarray, b: np.ndarray, w: np.ndarray, model: mujoco.MjMode
     quaternions by slerp. a, b (T, nq); w (T,)."""
     out = a + w[:, None] * (b - a)
     wt = torch.as_tensor(w, dtype=torch.float64)
-    for j in range(model.njnt):
-        kind, adr = model.jnt_type[j], model.jnt_qposadr[j]
-        if kind == mujoco.mjtJoint.mjJNT_FREE:
-            adr += 3
-        elif kind != mujoco.mjtJoint.mjJNT_BALL:
-            continue
+    for adr in quaternion_addresses(model):
         qa = torch.as_tensor(a[:, adr : adr + 4], dtype=torch.float64)
         qb = torch.as_tensor(b[:, adr : adr + 4], dtype=torch.float64)
         out[:, adr : adr + 4] = rot.quat_slerp(qa, qb, wt).numpy()
