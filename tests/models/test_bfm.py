@@ -80,11 +80,13 @@ def test_prior_reads_out_what_the_whole_transformer_gives_at_the_proprioception_
         token.grad = None
         mu, logvar = fn()
         (mu.square().sum() + logvar[:, :4].sum()).backward()
-        weights = bfm.prior_transformer.layers[-1].linear1.weight.grad.clone()
-        results.append((mu.detach(), logvar[:, :4].detach(), token.grad.clone(), weights))
+        layers = bfm.prior_transformer.layers
+        weights = [layers[-1].linear1.weight.grad.clone(), layers[0].self_attn.in_proj_weight.grad.clone(),
+                   layers[-1].self_attn.out_proj.weight.grad.clone()]
+        results.append((mu.detach(), logvar[:, :4].detach(), token.grad.clone(), *weights))
     for expected, got in zip(*results, strict=True):
         assert torch.allclose(got, expected, atol=1e-5, rtol=1e-4)
-    assert results[0][2].abs().sum() > 0 and results[0][3].abs().sum() > 0
+    assert all(g.abs().sum() > 0 for g in results[0][2:])
 
 
 def test_skill_token_is_a_prior_that_matters(bfm):

@@ -97,6 +97,30 @@ def test_zero_init_encoder_starts_as_the_zero_token_and_still_learns(env):
     assert actor.encoder(obs["task"]).abs().max() > 0
 
 
+def test_output_rms_fixes_the_token_scale_and_the_encoder_still_learns(env):
+    obs = env.get_observations()
+    torch.manual_seed(1)
+    encoder = TaskEncoder(3, 32, output_rms=0.2)
+    free = TaskEncoder(3, 32)
+    free.load_state_dict(encoder.state_dict())
+    token, raw = encoder(obs["task"]), free(obs["task"])
+    rms = token.pow(2).mean(dim=-1).sqrt()
+    assert torch.allclose(rms, torch.full_like(rms, 0.2), atol=1e-6)
+    assert torch.allclose(torch.nn.functional.cosine_similarity(token, raw, dim=-1), torch.ones(4, 1), atol=1e-6)  # same direction
+    actor = TaskTokenActor(obs, _bfm(), encoder)
+    actor(obs).pow(2).sum().backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in encoder.mlp.parameters())
+    from tasktokens.models.policies import build_actor
+    from tasktokens.train.adapt_config import AdaptConfig
+
+    built = build_actor(AdaptConfig(token_rms=0.2), env, _bfm())  # `adapt --token-rms 0.2` reaches the encoder
+    assert torch.allclose(built.encoder(obs["task"]).pow(2).mean(dim=-1).sqrt(), torch.full((4, 1), 0.2), atol=1e-6)
+    with pytest.raises(ValueError, match="zero_init or output_rms"):
+        TaskEncoder(3, 32, zero_init=True, output_rms=0.2)
+    with pytest.raises(ValueError, match="positive RMS"):
+        TaskEncoder(3, 32, output_rms=-1.0)
+
+
 def test_shift_penalty_adds_the_gradient_of_the_prior_shift(env):
     obs = env.get_observations()
     w = 0.7

@@ -24,7 +24,7 @@ def task_prior(cfg: AdaptConfig, env, bfm: BFM):
 def _task_token_actor(cfg: AdaptConfig, env, bfm: BFM) -> TaskTokenActor:
     obs = env.get_observations()
     prior = task_prior(cfg, env, bfm) if cfg.prior else None
-    encoder = TaskEncoder(env.num_task_obs, bfm.cfg.d_model, cfg.encoder_hidden, cfg.encoder_zero_init)
+    encoder = TaskEncoder(env.num_task_obs, bfm.cfg.d_model, cfg.encoder_hidden, cfg.encoder_zero_init, cfg.token_rms)
     return TaskTokenActor(obs, bfm, encoder, prior, cfg.action_std, cfg.token_shift_penalty)
 
 

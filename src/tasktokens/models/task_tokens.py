@@ -38,10 +38,22 @@ class TaskEncoder(nn.Module):
     zero_init: start the output layer at zero, so the untrained token is the zero token and the
     adapted policy starts as the BFM itself (as ControlNet's zero convolutions and LoRA's zero B
     do). PyTorch's default initialisation gives a token of RMS ~0.19 that already makes the frozen
-    BFM fall: docs/bfm-and-task-tokens.md, "The untrained token"."""
+    BFM fall: docs/bfm-and-task-tokens.md, "The untrained token".
 
-    def __init__(self, num_task_obs: int, d_model: int, hidden: tuple[int, ...] = (256, 256), zero_init: bool = False):
+    output_rms > 0: the token is rescaled to this root-mean-square value over its d_model entries
+    (the MLP then chooses only its direction). Goal tokens of BFM v4 have RMS 0.09-0.33 while PPO
+    tokens grow to about 0.75; the first layer reads every token through a LayerNorm, but later
+    layers see the token's own residual, whose size sets how much attention can change it
+    (docs/token-reach.md measures the option; 0, the default, leaves the output as it is)."""
+
+    def __init__(self, num_task_obs: int, d_model: int, hidden: tuple[int, ...] = (256, 256), zero_init: bool = False,
+                 output_rms: float = 0.0):
         super().__init__()
+        if output_rms < 0:
+            raise ValueError(f"TaskEncoder output_rms {output_rms}: give a positive RMS, or 0 to leave the token's scale free")
+        if output_rms > 0 and zero_init:
+            raise ValueError("TaskEncoder: a zero output has no direction to rescale; use zero_init or output_rms, not both")
+        self.output_rms = output_rms
         self.norm = EmpiricalNormalization(num_task_obs)
         sizes = [num_task_obs, *hidden, d_model]
         layers: list[nn.Module] = []
@@ -54,7 +66,10 @@ class TaskEncoder(nn.Module):
 
     def forward(self, task_obs: Tensor) -> Tensor:
         """(N, T) -> (N, 1, d_model)."""
-        return self.mlp(self.norm(task_obs))[:, None, :]
+        token = self.mlp(self.norm(task_obs))
+        if self.output_rms > 0:  # eps keeps a (rare) all-zero output finite
+            token = self.output_rms * token * torch.rsqrt(token.pow(2).mean(dim=-1, keepdim=True) + 1e-12)
+        return token[:, None, :]
 
 
 def freeze(bfm: BFM) -> BFM:

@@ -96,6 +96,11 @@ class AdaptConfig:
     """task_tokens without --prior: first clone the task's hand-written prior into the token for this many of --samples (0: PPO alone)."""
     encoder_zero_init: bool = False
     """Start the encoder's output layer at zero (the untrained token is the zero token)."""
+    # Goal tokens of BFM v4 have RMS 0.09-0.33, the tokens PPO learns about 0.75. At 0.2 the direction
+    # token alone learnt less (0.000 against 0.030-0.040 at 0.5-1.5M samples, docs/token-reach.md), so
+    # 0 stays the default. Tokens saved before this setting existed load with 0 (their scale was free).
+    token_rms: float = 0.0
+    """Rescale the task token to this RMS over its entries, the encoder choosing only its direction (0: its scale is free)."""
     critic_hidden: tuple[int, ...] = (512, 256)
     """Hidden layer sizes of the critic MLP."""
     # A fixed learning rate 15x the paper's 2e-5 (reach, 0.49M samples: training return 14.2 at
