@@ -10,10 +10,12 @@ from tasktokens.algos.ppo import PPOConfig, make_ppo
 from tasktokens.character import HUMANOID3D
 from tasktokens.envs.goals import GOAL_FEATURES
 from tasktokens.models.bfm import BFM, BFMConfig
+from tasktokens.models.policies import build_actor
 from tasktokens.models.task_tokens import TaskEncoder, TaskTokenActor, trainable_parameters
 from tasktokens.motion.motion_lib import MotionLib, data_root
 from tasktokens.tasks import get_task
 from tasktokens.tasks.base import TaskEnvConfig
+from tasktokens.train.adapt_config import AdaptConfig
 
 WALK = data_root() / "motions" / "deepmimic" / "clips" / "humanoid3d_walk.txt"
 
@@ -110,9 +112,6 @@ def test_output_rms_fixes_the_token_scale_and_the_encoder_still_learns(env):
     actor = TaskTokenActor(obs, _bfm(), encoder)
     actor(obs).pow(2).sum().backward()
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in encoder.mlp.parameters())
-    from tasktokens.models.policies import build_actor
-    from tasktokens.train.adapt_config import AdaptConfig
-
     built = build_actor(AdaptConfig(token_rms=0.2), env, _bfm())  # `adapt --token-rms 0.2` reaches the encoder
     assert torch.allclose(built.encoder(obs["task"]).pow(2).mean(dim=-1).sqrt(), torch.full((4, 1), 0.2), atol=1e-6)
     with pytest.raises(ValueError, match="zero_init or output_rms"):

@@ -156,13 +156,8 @@ class BFM(nn.Module):
         *layers, last = self.prior_transformer.layers
         x = seq
         for layer in layers:
-            h = layer.norm1(x)
-            x = x + _attention(layer.self_attn, h, h, mask)
-            x = x + layer.linear2(layer.activation(layer.linear1(layer.norm2(x))))
-        h = last.norm1(x)
-        y = x[:, :1] + _attention(last.self_attn, h[:, :1], h, mask)
-        y = y + last.linear2(last.activation(last.linear1(last.norm2(y))))
-        return y[:, 0]
+            x = _prenorm_layer(layer, x, x.shape[1], mask)
+        return _prenorm_layer(last, x, 1, mask)[:, 0]
 
     def posterior_params(self, proprio: Tensor, posterior_obs: Tensor) -> tuple[Tensor, Tensor]:
         """(mu, logvar) of the posterior from the full future reference (training only)."""
@@ -182,6 +177,14 @@ class BFM(nn.Module):
     @property
     def action_std(self) -> Tensor:
         return self.action_log_std.exp()
+
+
+def _prenorm_layer(layer: nn.TransformerEncoderLayer, x: Tensor, queries: int, mask: Tensor | None) -> Tensor:
+    """One pre-norm, dropout-free encoder layer over x (N, T, d), output for its first `queries`
+    tokens only (N, queries, d): all T for an inner layer, the readout token for the last."""
+    h = layer.norm1(x)
+    y = x[:, :queries] + _attention(layer.self_attn, h[:, :queries], h, mask)
+    return y + layer.linear2(layer.activation(layer.linear1(layer.norm2(y))))
 
 
 def _attention(attn: nn.MultiheadAttention, query: Tensor, seq: Tensor, mask: Tensor | None) -> Tensor:
