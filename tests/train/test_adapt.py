@@ -412,3 +412,34 @@ def test_curve_evaluations_leave_training_unchanged(tmp_path, tiny_bfm):
     plain, curve = load_file(tmp_path / "plain" / WEIGHTS), load_file(tmp_path / "curve" / WEIGHTS)
     assert plain.keys() == curve.keys()
     assert all(torch.equal(plain[k], curve[k]) for k in plain)
+
+
+def test_resuming_with_the_prior_switched_is_refused_and_loses_nothing(tmp_path, tiny_bfm):
+    """A token learnt beside the prior's goals (or without any): resuming it the other way is refused."""
+    run = tmp_path / "alone"
+    _adapt(run, tiny_bfm, prior=False, samples=32).run()
+    saved = (run / WEIGHTS).read_bytes()
+    with pytest.raises(CheckpointError, match="trained with prior=False; resume it with --no-prior"):
+        dataclasses.replace(_adapt(run, tiny_bfm, prior=True, samples=64), resume=True).run()
+    assert (run / WEIGHTS).read_bytes() == saved
+
+
+def test_critic_learning_rate_splits_the_optimizer_and_resumes_only_so(tmp_path, tiny_bfm):
+    """--critic-learning-rate: the encoder at the PPO rate, the critic at its own; the frozen BFM in
+    neither; a run saved with one group is not resumed with two."""
+    run = tmp_path / "tok"
+    cfg = dataclasses.replace(_adapt(run, tiny_bfm, samples=32), critic_learning_rate=1e-3)
+    runner = cfg.run()
+    actor_group, critic_group = runner.optimizer.param_groups
+    assert (actor_group["lr"], critic_group["lr"]) == (cfg.ppo.learning_rate, 1e-3)
+    assert {id(p) for p in actor_group["params"]} == {id(p) for p in runner.alg.actor.encoder.parameters()}
+    assert {id(p) for p in critic_group["params"]} == {id(p) for p in runner.alg.critic.parameters()}
+    assert dataclasses.replace(cfg, resume=True, samples=64).run().samples >= 64
+    plain = tmp_path / "plain"
+    _adapt(plain, tiny_bfm, samples=32).run()
+    saved = (plain / WEIGHTS).read_bytes()
+    with pytest.raises(CheckpointError, match="critic-learning-rate"):
+        dataclasses.replace(_adapt(plain, tiny_bfm, samples=64), resume=True, critic_learning_rate=1e-3).run()
+    assert (plain / WEIGHTS).read_bytes() == saved
+    with pytest.raises(ValueError, match="schedule fixed"):
+        dataclasses.replace(cfg, out=tmp_path / "x", ppo=PPOConfig(schedule="adaptive"), critic_learning_rate=1e-3).run()

@@ -141,3 +141,26 @@ def test_a_stale_stage_evaluation_uses_that_stage_s_weights_or_is_refused(tmp_pa
     assert stage_weights(tmp_path, 120000, last) == tmp_path / "checkpoint.safetensors"
     save_file({"x": torch.ones(1)}, str(tmp_path / "weights_40000.safetensors"), metadata={"samples": "40960"})
     assert stage_weights(tmp_path, 40000, cache) == tmp_path / "weights_40000.safetensors"
+
+
+def test_a_stage_stopped_by_sigterm_is_neither_kept_nor_evaluated(tmp_path, tiny_bfm, monkeypatch):
+    """A report built in pieces: a training run stopped before its stage's samples (SIGTERM) ends
+    the report; no stage weights or evaluation are cached for the part-trained stage, and the same
+    command trains it on."""
+    from tasktokens.train.adapt_config import AdaptConfig
+
+    real_run = AdaptConfig.run
+
+    def stopped(self):  # as if SIGTERM came halfway through the stage
+        return real_run(self.__class__(**{**self.__dict__, "samples": self.samples // 2}))
+
+    cfg = _small(tmp_path, tiny_bfm, tasks=("reach",), methods=("task_tokens",), gravity=(), friction=(), mass=())
+    monkeypatch.setattr(AdaptConfig, "run", stopped)
+    with pytest.raises(SystemExit, match="stopped at 16 of 32 samples"):  # stage 1 (16) is one whole iteration of 16
+        cfg.run()
+    run = tmp_path / "runs" / "reach" / "seed0"
+    assert [p.name for p in run.glob("weights_*")] == ["weights_16.safetensors"]
+    assert [p.name for p in run.glob("eval_*.json")] == ["eval_16.json"]
+    monkeypatch.setattr(AdaptConfig, "run", real_run)
+    saved = cfg.run()
+    assert [x for x, _ in saved["curves"]["task_tokens"]["reach"][0]] == [16, 32]

@@ -58,17 +58,27 @@ def _usage() -> str:
     return "\n".join(lines)
 
 
-def run(argv: list[str] | None = None):
-    """Parse the command line and run the command; returns what the command returns."""
-    argv = list(sys.argv[1:] if argv is None else argv)
+def parse(argv: list[str]):
+    """The config of the command in argv, parsed by tyro (None: no command matches)."""
     for n in (3, 2, 1):
         words = tuple(argv[:n])
         if words in COMMANDS:
             import tyro
 
             cls = command_class(words)
-            config = tyro.cli(cls, args=argv[n:], prog=f"tasktokens {' '.join(words)}", description=cls.__doc__)
-            return config.run()
+            # a command may choose its defaults from its own arguments (adapt: per task, and a
+            # resumed run's saved prior)
+            default = cls.cli_default(argv[n:]) if hasattr(cls, "cli_default") else None
+            return tyro.cli(cls, args=argv[n:], default=default, prog=f"tasktokens {' '.join(words)}", description=cls.__doc__)
+    return None
+
+
+def run(argv: list[str] | None = None):
+    """Parse the command line and run the command; returns what the command returns."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    config = parse(argv)
+    if config is not None:
+        return config.run()
     print(_usage(), file=sys.stderr)
     if argv[:1] in (["-h"], ["--help"]):
         raise SystemExit(0)

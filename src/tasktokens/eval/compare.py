@@ -22,10 +22,10 @@ from rich.console import Console
 from tasktokens.eval.bfm import SHIPPED_BFM
 from tasktokens.eval.report import write_json
 from tasktokens.eval.task import OOD_KINDS, TaskEval, TaskSweep
-from tasktokens.models.policies import LEGACY_SETTINGS
 from tasktokens.tasks import adaptable_task_names, get_task
 from tasktokens.tasks.base import TaskEnv, TaskEnvConfig
 from tasktokens.train.adapt import AdaptConfig, run_name, split_method
+from tasktokens.train.adapt_config import LEGACY_SETTINGS
 from tasktokens.train.checkpoint import CONFIG, WEIGHTS, repo_relative, saved_samples, to_jsonable
 from tasktokens.train.model_card import describe_machine, git_commit
 
@@ -185,7 +185,9 @@ class ReportConfig:
                           seed=seed, resume=(run / WEIGHTS).exists(), eval_episodes=0, video=False, **self.adapt_overrides)
         check_cached_run(run, cfg)
         if not cache.exists():
-            cfg.run()
+            reached = cfg.run().samples
+            if reached < samples:  # stopped by SIGTERM: no stage weights or evaluation for a part-trained stage
+                raise SystemExit(f"{run}: stopped at {reached:,} of {samples:,} samples; the same `tasktokens report` command continues it")
             shutil.copyfile(run / WEIGHTS, run / stage_weights_name(samples))
         return self._cached(cache, lambda: self._eval(method, task, stage_weights(run, samples, cache))), run / WEIGHTS
 
@@ -286,7 +288,7 @@ RUN_ONLY = {"samples", "out", "resume", "eval_episodes", "video", "torch_threads
 ADDED_SETTINGS = {"fine_tune_bfm_lr": lambda cfg: cfg.method == "fine_tune"}
 """AdaptConfig fields added after runs were cached whose old behaviour no value of the field gives,
 and which runs' training they change: a cached run of those without the field was trained under
-the old behaviour. Fields whose old behaviour is a value are in models/policies.py LEGACY_SETTINGS."""
+the old behaviour. Fields whose old behaviour is a value are in train/adapt_config.py LEGACY_SETTINGS."""
 
 
 def check_cached_run(run: Path, cfg: AdaptConfig) -> None:

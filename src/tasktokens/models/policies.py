@@ -8,8 +8,7 @@ from __future__ import annotations
 from tasktokens.models.baselines import LatentActor, add_lora, scratch_actor, unfreeze
 from tasktokens.models.bfm import BFM
 from tasktokens.models.task_tokens import TaskEncoder, TaskTokenActor
-from tasktokens.tasks.clip_prior import LEGACY_GAIT
-from tasktokens.train.adapt_config import AdaptConfig
+from tasktokens.train.adapt_config import LEGACY_SETTINGS, AdaptConfig
 from tasktokens.train.checkpoint import from_jsonable
 
 
@@ -54,16 +53,6 @@ def needs_bfm(method: str) -> bool:
     return method != "ppo_scratch"
 
 
-LEGACY_SETTINGS = {
-    "prior_skills": False,
-    "prior_clips": False,
-    "prior_gait_top_rate": LEGACY_GAIT.top_rate,
-    "prior_gait_feedback": LEGACY_GAIT.speed_feedback,
-}
-"""AdaptConfig fields added after tokens were saved, with the value that describes how a saved
-config without the field was trained (priors showed no skill token before prior_skills existed,
-no clip goals before prior_clips, and the jog gait stopped at rate 2.0 with feedback 1 before
-prior_gait_top_rate and prior_gait_feedback)."""
 
 
 def saved_adapt_config(data: dict) -> AdaptConfig:

@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 from rsl_rl.models import MLPModel
 
-from tasktokens.algos.ppo import make_ppo
+from tasktokens.algos.ppo import make_ppo, parameters_to_train
 from tasktokens.eval.task import PlayTask, TaskEval
 from tasktokens.models.baselines import load_saved_state, saved_state
 from tasktokens.models.loading import load_bfm
@@ -165,6 +165,10 @@ def check_resumed_bfm(cfg: AdaptConfig, bfm_path: Path) -> None:
     if not (cfg.resume and needs_bfm(cfg.method) and saved.exists()):
         return
     data = json.loads(saved.read_text())
+    own_prior = bool(data.get("prior", False))
+    if own_prior != cfg.prior:  # the token learnt beside these goals (or without any)
+        flag = "--prior" if own_prior else "--no-prior"
+        raise CheckpointError(f"{cfg.run_folder()}: this run's token was trained with prior={own_prior}; resume it with {flag}")
     own_skills = saved_adapt_config(data).prior_skills
     if cfg.prior and own_skills != cfg.prior_skills:
         flag = "--prior-skills" if own_skills else "--no-prior-skills"
@@ -190,6 +194,15 @@ def fine_tune_optimizer(actor: TaskTokenActor, critic, cfg: AdaptConfig) -> torc
     return torch.optim.Adam([{"params": bfm, "lr": cfg.fine_tune_bfm_lr}, {"params": rest, "lr": cfg.ppo.learning_rate}])
 
 
+def critic_rate_optimizer(actor, critic, cfg: AdaptConfig) -> torch.optim.Optimizer:
+    """Adam with the actor's trainable parameters at ppo.learning_rate and the critic's at
+    cfg.critic_learning_rate, in rsl_rl's order (actor, then critic)."""
+    if cfg.ppo.schedule != "fixed":
+        raise ValueError(f"--critic-learning-rate with schedule {cfg.ppo.schedule!r}: the critic keeps its own rate only with --ppo.schedule fixed")
+    groups = [parameters_to_train(actor), parameters_to_train(critic)]
+    return torch.optim.Adam([{"params": groups[0], "lr": cfg.ppo.learning_rate}, {"params": groups[1], "lr": cfg.critic_learning_rate}])
+
+
 def build_adapt_runner(cfg: AdaptConfig, dist: DistInfo | None = None, device: str | None = None) -> TokenRunner:
     """dist, device: this process's rank in a torchrun launch and its torch device (default: one
     process on cfg.device); each rank's environments get seed cfg.seed + rank."""
@@ -211,6 +224,8 @@ def build_adapt_runner(cfg: AdaptConfig, dist: DistInfo | None = None, device: s
     alg = make_ppo(actor, critic, obs, env.num_envs, env.num_actions, cfg.ppo, device, dist.multi_gpu_cfg())
     if cfg.method == "fine_tune":
         alg.optimizer = fine_tune_optimizer(actor, critic, cfg)
+    elif cfg.critic_learning_rate > 0:
+        alg.optimizer = critic_rate_optimizer(actor, critic, cfg)
     run_cfg = RunnerConfig(max_samples=cfg.samples, seed=cfg.seed)
     runner = TokenRunner(env, alg, run_cfg, cfg.run_folder(), cfg, env.character, dist)
     if getattr(actor, "encoder", None) is not None:  # the task encoder: is the gradient through the frozen BFM alive?

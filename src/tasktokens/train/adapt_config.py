@@ -4,6 +4,8 @@ itself is in train/adapt.py, imported when the command runs (which re-exports th
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
@@ -68,7 +70,7 @@ class AdaptConfig:
     prior_gait_feedback: float = GaitOptions.speed_feedback
     """With --prior-clips: gain k of the speed asked, v* + k (v* - s), s the current speed along the command."""
     samples: int = 2_500_000
-    """Environment steps to train for (the default: about 14 min on 2 CPU cores)."""
+    """Environment steps to train for (direction's default, 1.5M beside its prior: about 14 min on 2 CPU cores)."""
     out: Path | None = None
     """Run folder (None: runs/tokens/TASK[_prior][_METHOD])."""
     resume: bool = False
@@ -101,6 +103,8 @@ class AdaptConfig:
     # 0 stays the default. Tokens saved before this setting existed load with 0 (their scale was free).
     token_rms: float = 0.0
     """Rescale the task token to this RMS over its entries, the encoder choosing only its direction (0: its scale is free)."""
+    critic_learning_rate: float = 0.0
+    """Learning rate of the critic (0: --ppo.learning-rate; another needs --ppo.schedule fixed)."""
     critic_hidden: tuple[int, ...] = (512, 256)
     """Hidden layer sizes of the critic MLP."""
     # A fixed learning rate 15x the paper's 2e-5 (reach, 0.49M samples: training return 14.2 at
@@ -121,7 +125,9 @@ class AdaptConfig:
     # Checkpoints are saved on the CPU either way, so a token trained on a GPU evaluates anywhere.
     device: str = "cpu"
     """Torch device of the networks and PPO, e.g. cuda (the simulation stays on the CPU)."""
-    eval_episodes: int = 64
+    # 64 episodes judge about 120 direction segments: the same token scored 0.359 on them and 0.435
+    # on 256 (docs/task-results.md); 256 take about 30 s more.
+    eval_episodes: int = 256
     """Episodes of the deterministic evaluation after training, written to eval.json (0: skip)."""
     video: bool = True
     """After training, write video.mp4 (300 steps, with the task's markers)."""
@@ -129,6 +135,21 @@ class AdaptConfig:
     # standing: BFM v4 balances at rest but falls stopping mid-stride (docs/bfm-and-task-tokens.md).
     init_motions: tuple[Path, ...] = ()
     """Clips whose states start the episodes of training, evaluation and video (none: the task's)."""
+
+    @classmethod
+    def cli_default(cls, args: list[str]) -> AdaptConfig:
+        """The defaults the command line is parsed against (cli/main.py): the recipe of the task
+        named by --task for task tokens (TASK_RECIPES; with --no-prior or another --method,
+        AdaptConfig's own), and for --resume the saved run's prior settings."""
+        task = _flag_value(args, "--task") or cls.task
+        method = _flag_value(args, "--method") or cls.method
+        own = "--no-prior" in args or method != "task_tokens"
+        recipe = AdaptRecipe() if own else TASK_RECIPES.get(task, AdaptRecipe())
+        default = recipe.apply(cls(task=task, method=method))
+        if "--resume" in args:
+            out = _flag_value(args, "--out")
+            default = with_saved_prior(default, Path(out) if out else default.run_folder())
+        return default
 
     def gait_options(self) -> GaitOptions | None:
         """The clip gait the prior shows (None: --no-prior-clips)."""
@@ -143,6 +164,73 @@ class AdaptConfig:
         from tasktokens.train.adapt import train_token
 
         return train_token(self)
+
+
+@dataclass(frozen=True)
+class AdaptRecipe:
+    """Defaults of `tasktokens adapt --task T` that differ from AdaptConfig's for one task."""
+
+    prior: bool = False
+    """Train the token beside the task's hand-written goals."""
+    prior_clips: bool = False
+    """The prior shows the clip gait to fast commands."""
+    samples: int | None = None
+    """Environment steps (None: AdaptConfig's)."""
+    learning_rate: float | None = None
+    """PPO learning rate (None: AdaptConfig's)."""
+    critic_learning_rate: float = 0.0
+    """The critic's learning rate (0: the PPO rate)."""
+
+    def apply(self, cfg: AdaptConfig) -> AdaptConfig:
+        ppo = cfg.ppo if self.learning_rate is None else dataclasses.replace(cfg.ppo, learning_rate=self.learning_rate)
+        samples = cfg.samples if self.samples is None else self.samples
+        return dataclasses.replace(cfg, prior=self.prior, prior_clips=self.prior_clips, samples=samples, ppo=ppo,
+                                   critic_learning_rate=self.critic_learning_rate)
+
+
+# direction is the main job (`tasktokens adapt` with no options), which must show the method in
+# about 15 minutes on 2 CPU cores. On BFM v4, 256 episodes after 1.5M samples: the token beside the
+# clip gait prior 0.482 at token rate 2e-4 with the critic at 1e-3; 0.442 / 0.287 at 1e-4 / 2e-4
+# with the critic at the token's rate; the token alone 0.11-0.125 after 2.5M
+# (docs/task-results.md#the-main-jobs-15-minutes-what-comes-closest-to-05).
+TASK_RECIPES: dict[str, AdaptRecipe] = {
+    "direction": AdaptRecipe(prior=True, prior_clips=True, samples=1_500_000, learning_rate=2e-4, critic_learning_rate=1e-3),
+}
+"""Per-task defaults of `tasktokens adapt`; other tasks (and plugins), and any task with
+--no-prior, get AdaptConfig's."""
+
+PRIOR_FIELDS = ("prior", "prior_skills", "prior_clips", "prior_gait_top_rate", "prior_gait_feedback")
+"""What a token was trained beside: `--resume` defaults to the run's own (flags still override)."""
+
+LEGACY_SETTINGS = {"prior_skills": False, "prior_clips": False, "prior_gait_top_rate": 2.0, "prior_gait_feedback": 1.0}
+"""AdaptConfig fields added after tokens were saved, with the value that describes how a saved
+config without the field was trained (priors showed no skill token before prior_skills existed,
+no clip goals before prior_clips, and the jog gait stopped at rate 2.0 with feedback 1,
+tasks/clip_prior.py LEGACY_GAIT, before prior_gait_top_rate and prior_gait_feedback)."""
+
+
+def with_saved_prior(cfg: AdaptConfig, folder: Path) -> AdaptConfig:
+    """cfg with the prior settings saved in folder/config.json, if that run is of cfg's task and
+    method: a resumed run goes on beside the goals it was trained with, whatever the task's
+    defaults have become since."""
+    path = folder / "config.json"
+    if not path.exists():
+        return cfg
+    saved = LEGACY_SETTINGS | json.loads(path.read_text())
+    if saved.get("task") != cfg.task or saved.get("method", "task_tokens") != cfg.method:
+        return cfg
+    return dataclasses.replace(cfg, **{name: saved[name] for name in PRIOR_FIELDS if name in saved})
+
+
+def _flag_value(args: list[str], flag: str) -> str | None:
+    """The value of `flag V` or `flag=V` in args (the last one wins, as in tyro), else None."""
+    value = None
+    for i, arg in enumerate(args):
+        if arg == flag and i + 1 < len(args):
+            value = args[i + 1]
+        elif arg.startswith(flag + "="):
+            value = arg[len(flag) + 1 :]
+    return value
 
 
 def method_name(trained: str, prior: bool) -> str:

@@ -295,8 +295,15 @@ class Runner(TrainLoop):
 
     def saved_optimizer_state(self, saved: dict) -> dict:
         """Runs saved before the optimizer left out the parameters that need no gradient (the
-        frozen BFM, the fixed action std) resume with their state mapped onto those it holds."""
-        return state_over_trainable(saved, [*self.alg.actor.parameters(), *self.alg.critic.parameters()])
+        frozen BFM, the fixed action std) resume with their state mapped onto those it holds.
+        A run whose rates were split otherwise (adapt --critic-learning-rate) is refused."""
+        state = state_over_trainable(saved, [*self.alg.actor.parameters(), *self.alg.critic.parameters()])
+        if len(state["param_groups"]) != len(self.optimizer.param_groups):
+            raise CheckpointError(
+                f"{self.out}: the run's optimizer has {len(state['param_groups'])} learning-rate group(s), this config "
+                f"{len(self.optimizer.param_groups)}; resume with the run's own --critic-learning-rate (config.json)"
+            )
+        return state
 
     def load_tensors(self, tensors: dict[str, torch.Tensor]) -> None:
         self.alg.actor.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("actor.")})
