@@ -37,7 +37,11 @@ def test_resume_goes_on_beside_the_runs_own_prior(tmp_path):
     alone = _saved_run(tmp_path / "alone", prior=False, prior_clips=False)
     cfg = parse(["adapt", "--resume", "--out", str(alone)])
     assert (cfg.prior, cfg.prior_clips) == (False, False)
-    assert cfg.samples == 1_500_000  # only the prior's settings come from the run
+    assert cfg.critic_learning_rate == 0.0  # saved before the setting existed: the critic at the PPO rate
+    assert (cfg.samples, cfg.ppo.learning_rate) == (2_500_000, 3e-4)  # a token-alone run: the common defaults, not the recipe
+    hybrid = _saved_run(tmp_path / "hybrid", prior=True, prior_clips=True, critic_learning_rate=1e-3, samples=99)
+    cfg = parse(["adapt", "--resume", "--out", str(hybrid), "--samples", "3000000"])
+    assert (cfg.prior, cfg.critic_learning_rate, cfg.ppo.learning_rate, cfg.samples) == (True, 1e-3, 2e-4, 3_000_000)
     old = _saved_run(tmp_path / "old", prior=True)  # saved before prior_clips and the gait existed
     cfg = parse(["adapt", "--resume", f"--out={old}"])
     assert (cfg.prior, cfg.prior_clips, cfg.prior_gait_top_rate) == (True, False, LEGACY_SETTINGS["prior_gait_top_rate"])

@@ -53,8 +53,6 @@ def needs_bfm(method: str) -> bool:
     return method != "ppo_scratch"
 
 
-
-
 def saved_adapt_config(data: dict) -> AdaptConfig:
     """A token's saved config, with LEGACY_SETTINGS for the fields it predates."""
     return from_jsonable(AdaptConfig, LEGACY_SETTINGS | data)

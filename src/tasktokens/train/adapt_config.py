@@ -70,7 +70,7 @@ class AdaptConfig:
     prior_gait_feedback: float = GaitOptions.speed_feedback
     """With --prior-clips: gain k of the speed asked, v* + k (v* - s), s the current speed along the command."""
     samples: int = 2_500_000
-    """Environment steps to train for (direction's default, 1.5M beside its prior: about 14 min on 2 CPU cores)."""
+    """Environment steps to train for (direction's recipe, 1.5M beside its prior: about 12.5 min on 2 CPU cores)."""
     out: Path | None = None
     """Run folder (None: runs/tokens/TASK[_prior][_METHOD])."""
     resume: bool = False
@@ -139,17 +139,18 @@ class AdaptConfig:
     @classmethod
     def cli_default(cls, args: list[str]) -> AdaptConfig:
         """The defaults the command line is parsed against (cli/main.py): the recipe of the task
-        named by --task for task tokens (TASK_RECIPES; with --no-prior or another --method,
-        AdaptConfig's own), and for --resume the saved run's prior settings."""
+        named by --task for a token beside its prior (TASK_RECIPES), AdaptConfig's own for the
+        token alone (--no-prior, or resuming a run trained without the prior) or another --method;
+        with --resume, the saved run's RESUMED_FIELDS."""
         task = _flag_value(args, "--task") or cls.task
         method = _flag_value(args, "--method") or cls.method
-        own = "--no-prior" in args or method != "task_tokens"
-        recipe = AdaptRecipe() if own else TASK_RECIPES.get(task, AdaptRecipe())
-        default = recipe.apply(cls(task=task, method=method))
-        if "--resume" in args:
-            out = _flag_value(args, "--out")
-            default = with_saved_prior(default, Path(out) if out else default.run_folder())
-        return default
+        recipe = TASK_RECIPES.get(task, AdaptRecipe()) if method == "task_tokens" else AdaptRecipe()
+        out = _flag_value(args, "--out")
+        folder = Path(out) if out else recipe.apply(cls(task=task, method=method)).run_folder()
+        saved = saved_run_fields(folder, task, method) if "--resume" in args else {}
+        if "--no-prior" in args or (saved.get("prior") is False and "--prior" not in args):
+            recipe = AdaptRecipe()
+        return dataclasses.replace(recipe.apply(cls(task=task, method=method)), **saved)
 
     def gait_options(self) -> GaitOptions | None:
         """The clip gait the prior shows (None: --no-prior-clips)."""
@@ -190,8 +191,9 @@ class AdaptRecipe:
 
 # direction is the main job (`tasktokens adapt` with no options), which must show the method in
 # about 15 minutes on 2 CPU cores. On BFM v4, 256 episodes after 1.5M samples: the token beside the
-# clip gait prior 0.482 at token rate 2e-4 with the critic at 1e-3; 0.442 / 0.287 at 1e-4 / 2e-4
-# with the critic at the token's rate; the token alone 0.11-0.125 after 2.5M
+# clip gait prior 0.482 (seed 1: 0.453) at token rate 2e-4 with the critic at 1e-3; 0.442 / 0.450
+# at token rate 1e-4 / 3e-4 with the critic at 1e-3; 0.435 / 0.287 at 1e-4 / 2e-4 with one rate for
+# both; the token alone 0.11-0.125 after 2.5M
 # (docs/task-results.md#the-main-jobs-15-minutes-what-comes-closest-to-05).
 TASK_RECIPES: dict[str, AdaptRecipe] = {
     "direction": AdaptRecipe(prior=True, prior_clips=True, samples=1_500_000, learning_rate=2e-4, critic_learning_rate=1e-3),
@@ -199,27 +201,30 @@ TASK_RECIPES: dict[str, AdaptRecipe] = {
 """Per-task defaults of `tasktokens adapt`; other tasks (and plugins), and any task with
 --no-prior, get AdaptConfig's."""
 
-PRIOR_FIELDS = ("prior", "prior_skills", "prior_clips", "prior_gait_top_rate", "prior_gait_feedback")
-"""What a token was trained beside: `--resume` defaults to the run's own (flags still override)."""
+RESUMED_FIELDS = ("prior", "prior_skills", "prior_clips", "prior_gait_top_rate", "prior_gait_feedback", "critic_learning_rate")
+"""What a token was trained beside, and its optimizer's layout: `--resume` defaults to the run's
+own (flags still override)."""
 
-LEGACY_SETTINGS = {"prior_skills": False, "prior_clips": False, "prior_gait_top_rate": 2.0, "prior_gait_feedback": 1.0}
+LEGACY_SETTINGS = {"prior_skills": False, "prior_clips": False, "prior_gait_top_rate": 2.0, "prior_gait_feedback": 1.0,
+                   "critic_learning_rate": 0.0}
 """AdaptConfig fields added after tokens were saved, with the value that describes how a saved
 config without the field was trained (priors showed no skill token before prior_skills existed,
 no clip goals before prior_clips, and the jog gait stopped at rate 2.0 with feedback 1,
-tasks/clip_prior.py LEGACY_GAIT, before prior_gait_top_rate and prior_gait_feedback)."""
+tasks/clip_prior.py LEGACY_GAIT, before prior_gait_top_rate and prior_gait_feedback; the critic
+shared the PPO rate before critic_learning_rate)."""
 
 
-def with_saved_prior(cfg: AdaptConfig, folder: Path) -> AdaptConfig:
-    """cfg with the prior settings saved in folder/config.json, if that run is of cfg's task and
-    method: a resumed run goes on beside the goals it was trained with, whatever the task's
-    defaults have become since."""
+def saved_run_fields(folder: Path, task: str, method: str) -> dict:
+    """The RESUMED_FIELDS saved in folder/config.json (LEGACY_SETTINGS for those it predates), if
+    that run is of this task and method, else none: a resumed run goes on beside the goals it was
+    trained with, and with its optimizer's rate groups, whatever the task's defaults are now."""
     path = folder / "config.json"
     if not path.exists():
-        return cfg
+        return {}
     saved = LEGACY_SETTINGS | json.loads(path.read_text())
-    if saved.get("task") != cfg.task or saved.get("method", "task_tokens") != cfg.method:
-        return cfg
-    return dataclasses.replace(cfg, **{name: saved[name] for name in PRIOR_FIELDS if name in saved})
+    if saved.get("task") != task or saved.get("method", "task_tokens") != method:
+        return {}
+    return {name: saved[name] for name in RESUMED_FIELDS if name in saved}
 
 
 def _flag_value(args: list[str], flag: str) -> str | None:
