@@ -182,12 +182,18 @@ def check_resumed_bfm(cfg: AdaptConfig, bfm_path: Path) -> None:
         )
 
 
-def fine_tune_optimizer(actor: TaskTokenActor, critic, cfg: AdaptConfig) -> torch.optim.Optimizer:
-    """Adam with two parameter groups, replacing the single-rate one rsl_rl's PPO builds: the
-    BFM's weights at cfg.fine_tune_bfm_lr, the encoder and the critic at ppo.learning_rate.
-    rsl_rl's adaptive schedule would set every group to one rate, so this needs schedule fixed."""
+def require_fixed_schedule(cfg: AdaptConfig, what: str) -> None:
+    """An optimizer with a rate per parameter group (replacing the single-rate one rsl_rl's PPO
+    builds) keeps its rates only under the fixed schedule: the adaptive one sets every group to one."""
     if cfg.ppo.schedule != "fixed":
-        raise ValueError(f"fine_tune with schedule {cfg.ppo.schedule!r}: the BFM keeps its own learning rate only with --ppo.schedule fixed")
+        raise ValueError(f"{what} with schedule {cfg.ppo.schedule!r}: its parameter groups keep their own learning rates "
+                         f"only with --ppo.schedule fixed")
+
+
+def fine_tune_optimizer(actor: TaskTokenActor, critic, cfg: AdaptConfig) -> torch.optim.Optimizer:
+    """Adam with two parameter groups: the BFM's weights at cfg.fine_tune_bfm_lr, the encoder and
+    the critic at ppo.learning_rate (needs schedule fixed)."""
+    require_fixed_schedule(cfg, "fine_tune")
     bfm = [p for p in actor.bfm.parameters() if p.requires_grad]
     ids = {id(p) for p in bfm}
     rest = [p for p in list(actor.parameters()) + list(critic.parameters()) if p.requires_grad and id(p) not in ids]
@@ -196,9 +202,8 @@ def fine_tune_optimizer(actor: TaskTokenActor, critic, cfg: AdaptConfig) -> torc
 
 def critic_rate_optimizer(actor, critic, cfg: AdaptConfig) -> torch.optim.Optimizer:
     """Adam with the actor's trainable parameters at ppo.learning_rate and the critic's at
-    cfg.critic_learning_rate, in rsl_rl's order (actor, then critic)."""
-    if cfg.ppo.schedule != "fixed":
-        raise ValueError(f"--critic-learning-rate with schedule {cfg.ppo.schedule!r}: the critic keeps its own rate only with --ppo.schedule fixed")
+    cfg.critic_learning_rate, in rsl_rl's order (actor, then critic; needs schedule fixed)."""
+    require_fixed_schedule(cfg, "--critic-learning-rate")
     groups = [parameters_to_train(actor), parameters_to_train(critic)]
     return torch.optim.Adam([{"params": groups[0], "lr": cfg.ppo.learning_rate}, {"params": groups[1], "lr": cfg.critic_learning_rate}])
 

@@ -144,13 +144,13 @@ class AdaptConfig:
         with --resume, the saved run's RESUMED_FIELDS."""
         task = _flag_value(args, "--task") or cls.task
         method = _flag_value(args, "--method") or cls.method
-        recipe = TASK_RECIPES.get(task, AdaptRecipe()) if method == "task_tokens" else AdaptRecipe()
+        common = cls(task=task, method=method)
+        default = TASK_RECIPES[task].apply(common) if method == "task_tokens" and task in TASK_RECIPES else common
         out = _flag_value(args, "--out")
-        folder = Path(out) if out else recipe.apply(cls(task=task, method=method)).run_folder()
-        saved = saved_run_fields(folder, task, method) if "--resume" in args else {}
+        saved = saved_run_fields(Path(out) if out else default.run_folder(), task, method) if "--resume" in args else {}
         if "--no-prior" in args or (saved.get("prior") is False and "--prior" not in args):
-            recipe = AdaptRecipe()
-        return dataclasses.replace(recipe.apply(cls(task=task, method=method)), **saved)
+            default = common
+        return dataclasses.replace(default, **saved)
 
     def gait_options(self) -> GaitOptions | None:
         """The clip gait the prior shows (None: --no-prior-clips)."""
