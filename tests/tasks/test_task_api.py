@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from tasktokens.character import HUMANOID3D
-from tasktokens.eval.compare import same_success_rule
 from tasktokens.eval.export import ExportablePolicy
+from tasktokens.eval.report_runs import same_success_rule
 from tasktokens.eval.task import TaskEval, speed_window
 from tasktokens.models.bfm import BFM, BFMConfig, Goals
 from tasktokens.models.task_tokens import TaskEncoder, TaskTokenActor

@@ -443,3 +443,53 @@ def test_critic_learning_rate_splits_the_optimizer_and_resumes_only_so(tmp_path,
     assert (plain / WEIGHTS).read_bytes() == saved
     with pytest.raises(ValueError, match="schedule fixed"):
         dataclasses.replace(cfg, out=tmp_path / "x", ppo=PPOConfig(schedule="adaptive"), critic_learning_rate=1e-3).run()
+
+
+def test_learning_rate_decay_scales_every_group_linearly_to_zero(tmp_path, tiny_bfm, monkeypatch):
+    """--learning-rate-decay: the update after s of S samples runs at (1 - s/S) x each group's rate
+    (4 updates of 16 samples in 64: 1, 3/4, 1/2, 1/4); the adaptive schedule is refused."""
+    from rsl_rl.algorithms import PPO
+
+    seen = []
+    original = PPO.update
+
+    def recording_update(alg):
+        seen.append([group["lr"] for group in alg.optimizer.param_groups])
+        return original(alg)
+
+    monkeypatch.setattr(PPO, "update", recording_update)
+    cfg = dataclasses.replace(_adapt(tmp_path / "tok", tiny_bfm, samples=64), critic_learning_rate=1e-3, learning_rate_decay=True)
+    cfg.run()
+    base = (cfg.ppo.learning_rate, 1e-3)
+    assert seen == [pytest.approx([lr * k for lr in base]) for k in (1.0, 0.75, 0.5, 0.25)]
+    with pytest.raises(ValueError, match="schedule fixed"):
+        dataclasses.replace(cfg, out=tmp_path / "x", ppo=PPOConfig(schedule="adaptive")).run()
+
+
+def test_clipped_value_loss_reaches_rsl_rl(tmp_path, tiny_bfm):
+    runner = _adapt(tmp_path, tiny_bfm, samples=16).run()
+    assert runner.alg.use_clipped_value_loss
+    cfg = _adapt(tmp_path / "b", tiny_bfm, samples=16)
+    runner = dataclasses.replace(cfg, ppo=dataclasses.replace(cfg.ppo, clipped_value_loss=False)).run()
+    assert not runner.alg.use_clipped_value_loss
+
+
+def test_rollouts_run_with_rollout_threads_and_updates_with_torch_threads(tmp_path, tiny_bfm, monkeypatch):
+    from tasktokens.train.adapt import TokenRunner
+
+    seen = {"collect": [], "update": []}
+    collect, update = TokenRunner.collect, TokenRunner.update
+
+    def recording(name, fn):
+        def wrapper(self):
+            seen[name].append(torch.get_num_threads())
+            return fn(self)
+        return wrapper
+
+    monkeypatch.setattr(TokenRunner, "collect", recording("collect", collect))
+    monkeypatch.setattr(TokenRunner, "update", recording("update", update))
+    dataclasses.replace(_adapt(tmp_path, tiny_bfm, samples=32), torch_threads=2, rollout_threads=1).run()
+    assert seen == {"collect": [1, 1], "update": [2, 2]}
+    seen = {"collect": [], "update": []}
+    dataclasses.replace(_adapt(tmp_path / "b", tiny_bfm, samples=32), torch_threads=1, rollout_threads=2).run()
+    assert seen == {"collect": [2, 2], "update": [1, 1]}

@@ -225,3 +225,27 @@ def test_train_prior_only_leaves_decoder_and_posterior_bitwise_unchanged(tmp_pat
     frozen = ("decoder.", "posterior.", "posterior_norm.")
     assert all(torch.equal(before[k], after[k]) for k in before if k.startswith(frozen))
     assert any(not torch.equal(before[k], after[k]) for k in before if k.startswith("prior_transformer."))
+
+
+def test_root_height_noise_shifts_only_the_root_height_goal_by_one_offset_per_environment(tmp_path, teacher):
+    """--masks.root-height-noise: each environment's root height goal moves by its own offset in
+    every frame, nothing else in the goals moves, and a new mask draws a new offset."""
+    plain = _distill(tmp_path / "a", teacher, 64).build_runner()
+    cfg = _distill(tmp_path / "b", teacher, 64)
+    noisy = dataclasses.replace(cfg, masks=dataclasses.replace(cfg.masks, root_height_noise=0.05)).build_runner()
+    assert plain.height_offset is None
+    offset = noisy.height_offset.clone()
+    assert offset.shape == (8,) and 0 < offset.abs().max() < 0.5
+    noisy.masks = plain.masks.clone()  # the same masks and far frames, so only the offset differs
+    noisy.far, noisy.show_skill = plain.far.clone(), plain.show_skill.clone()
+    a, b = plain.goals().frames, noisy.goals().frames  # (N, F, E, features + 2 mask bits)
+    shown = plain.masks[:, :, -1, 0]  # root translation visible: (N, F)
+    assert shown.any() and not shown.all()  # both cases are checked
+    diff = b - a
+    expected = torch.where(shown, offset[:, None].expand_as(shown), torch.zeros_like(shown, dtype=offset.dtype))
+    torch.testing.assert_close(diff[:, :, -1, 2], expected)
+    diff[:, :, -1, 2] = 0
+    assert diff.abs().max() == 0
+    noisy._resample_masks(torch.tensor([0, 3]))
+    changed = noisy.height_offset != offset
+    assert changed[[0, 3]].all() and not changed[[1, 2, 4, 5, 6, 7]].any()

@@ -1,5 +1,6 @@
 """`tasktokens report` at a CI-sized budget: every requested cell, the keys, the plots, the cache."""
 
+import dataclasses
 import json
 
 import pytest
@@ -98,7 +99,7 @@ def test_a_cached_evaluation_judged_by_another_success_rule_is_redone(tmp_path):
 
 
 def test_a_cached_run_trained_with_other_settings_is_refused(tmp_path):
-    from tasktokens.eval.compare import check_cached_run
+    from tasktokens.eval.report_runs import check_cached_run
     from tasktokens.train.adapt import AdaptConfig
     from tasktokens.train.checkpoint import to_jsonable
 
@@ -121,6 +122,15 @@ def test_a_cached_run_trained_with_other_settings_is_refused(tmp_path):
     check_cached_run(tmp_path, AdaptConfig(task="reach", prior=True, samples=64, out=tmp_path))  # trained as the default now trains
     with pytest.raises(ValueError, match="prior_skills"):
         check_cached_run(tmp_path, AdaptConfig(task="reach", prior=True, prior_skills=True, samples=64, out=tmp_path))
+    # cached before ppo.clipped_value_loss and learning_rate_decay: trained as their defaults train
+    before = {k: v for k, v in saved.items() if k != "learning_rate_decay"}
+    before["ppo"] = {k: v for k, v in saved["ppo"].items() if k != "clipped_value_loss"}
+    (tmp_path / "config.json").write_text(json.dumps(before))
+    check_cached_run(tmp_path, cfg)
+    with pytest.raises(ValueError, match="ppo"):
+        check_cached_run(tmp_path, dataclasses.replace(cfg, ppo=dataclasses.replace(cfg.ppo, clipped_value_loss=False)))
+    with pytest.raises(ValueError, match="learning_rate_decay"):
+        check_cached_run(tmp_path, dataclasses.replace(cfg, learning_rate_decay=True))
 
 
 def test_a_stale_stage_evaluation_uses_that_stage_s_weights_or_is_refused(tmp_path):
@@ -129,7 +139,7 @@ def test_a_stale_stage_evaluation_uses_that_stage_s_weights_or_is_refused(tmp_pa
     import torch
     from safetensors.torch import save_file
 
-    from tasktokens.eval.compare import stage_weights
+    from tasktokens.eval.report_runs import stage_weights
 
     save_file({"x": torch.zeros(1)}, str(tmp_path / "checkpoint.safetensors"), metadata={"samples": "122880"})
     cache = tmp_path / "eval_40000.json"
@@ -164,3 +174,26 @@ def test_a_stage_stopped_by_sigterm_is_neither_kept_nor_evaluated(tmp_path, tiny
     monkeypatch.setattr(AdaptConfig, "run", real_run)
     saved = cfg.run()
     assert [x for x, _ in saved["curves"]["task_tokens"]["reach"][0]] == [16, 32]
+
+
+def test_the_hybrid_row_trains_with_the_task_recipe_and_prior_only_shows_that_prior(tmp_path, tiny_bfm):
+    """task_tokens_prior on direction trains as `tasktokens adapt` does (TASK_RECIPES: the clip gait,
+    the critic's rate), and prior_only is evaluated with the same prior; a prior_only evaluation
+    cached without the clip gait is redone."""
+    from tasktokens.train.adapt_config import TASK_RECIPES
+
+    small = dict(encoder_hidden=(32,), critic_hidden=(32,), torch_threads=1,
+                 ppo=PPOConfig(steps_per_env=4, mini_batches=2, learning_epochs=1, schedule="fixed"))
+    cfg = _small(tmp_path, tiny_bfm, tasks=("direction",), methods=("task_tokens_prior", "prior_only"), samples=16, stages=1,
+                 gravity=(), friction=(), mass=(), adapt_overrides=small)
+    cfg.run()
+    recipe = TASK_RECIPES["direction"]
+    saved = json.loads((tmp_path / "runs" / "direction_prior" / "seed0" / "config.json").read_text())
+    assert (saved["prior"], saved["prior_clips"], saved["critic_learning_rate"]) == (True, recipe.prior_clips, recipe.critic_learning_rate)
+    assert recipe.prior_clips and recipe.critic_learning_rate > 0  # what the row is meant to differ by
+    cached = tmp_path / "runs" / "direction_prior_only" / "eval.json"
+    report = json.loads(cached.read_text())
+    assert report["prior_clips"] is True
+    cached.write_text(json.dumps({k: v for k, v in report.items() if k not in ("prior_clips", "prior_gait")} | {"success_rate": 7.0}))
+    assert cfg.run()["success"]["prior_only"]["direction"] != 7.0
+    assert json.loads(cached.read_text())["prior_clips"] is True

@@ -9,6 +9,7 @@ and PNG plots. Budget flags make a small version cheap enough for CI and the ful
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import statistics
@@ -21,12 +22,12 @@ from rich.console import Console
 
 from tasktokens.eval.bfm import SHIPPED_BFM
 from tasktokens.eval.report import write_json
+from tasktokens.eval.report_runs import check_cached_run, row_defaults, same_success_rule, stage_weights, stage_weights_name
 from tasktokens.eval.task import OOD_KINDS, TaskEval, TaskSweep
 from tasktokens.tasks import adaptable_task_names, get_task
-from tasktokens.tasks.base import TaskEnv, TaskEnvConfig
-from tasktokens.train.adapt import AdaptConfig, run_name, split_method
-from tasktokens.train.adapt_config import LEGACY_SETTINGS
-from tasktokens.train.checkpoint import CONFIG, WEIGHTS, repo_relative, saved_samples, to_jsonable
+from tasktokens.tasks.base import TaskEnv
+from tasktokens.train.adapt import run_name, split_method
+from tasktokens.train.checkpoint import WEIGHTS, repo_relative
 from tasktokens.train.model_card import describe_machine, git_commit
 
 console = Console(stderr=True)
@@ -177,12 +178,14 @@ class ReportConfig:
     def _evaluate(self, method: str, task: str, seed: int, samples: int) -> tuple[dict, Path | None]:
         """Train up to `samples` (resuming the cached run) and evaluate; both cached."""
         if method == "prior_only":
-            return self._cached(self.runs / f"{task}_prior_only" / "eval.json", lambda: self._eval(method, task, None)), None
+            clips = row_defaults(task, "task_tokens", True).prior_clips
+            return self._cached(self.runs / f"{task}_prior_only" / "eval.json", lambda: self._eval(method, task, None),
+                                lambda report: report.get("prior_clips", False) == clips), None
         run = self._run_dir(method, task, seed)
         cache = run / f"eval_{samples}.json"
         trained, prior = split_method(method)
-        cfg = AdaptConfig(task=task, method=trained, prior=prior, samples=samples, out=run, bfm=self.bfm, num_envs=self.num_envs,
-                          seed=seed, resume=(run / WEIGHTS).exists(), eval_episodes=0, video=False, **self.adapt_overrides)
+        cfg = dataclasses.replace(row_defaults(task, trained, prior), samples=samples, out=run, bfm=self.bfm, num_envs=self.num_envs,
+                                  seed=seed, resume=(run / WEIGHTS).exists(), eval_episodes=0, video=False, **self.adapt_overrides)
         check_cached_run(run, cfg)
         if not cache.exists():
             reached = cfg.run().samples
@@ -192,16 +195,23 @@ class ReportConfig:
         return self._cached(cache, lambda: self._eval(method, task, stage_weights(run, samples, cache))), run / WEIGHTS
 
     def _eval(self, method: str, task: str, token: Path | None) -> dict:
+        """A cell's evaluation (prior_only with the prior the task_tokens_prior row trains beside)."""
+        options = {}
+        if method == "prior_only":
+            hybrid = row_defaults(task, "task_tokens", True)
+            options = {"prior_clips": hybrid.prior_clips, "prior_gait_top_rate": hybrid.prior_gait_top_rate,
+                       "prior_gait_feedback": hybrid.prior_gait_feedback}
         return TaskEval(task=task, method=method, token=token, bfm=self.bfm, episodes=self.episodes, episode_steps=self.episode_steps,
-                        naturalness=True).run()
+                        naturalness=True, **options).run()
 
     @staticmethod
-    def _cached(path: Path, compute) -> dict:
-        """The evaluation cached at path, or a new one when there is none or it was judged by
-        another success rule (evaluations before the speed window have no speed_window_steps)."""
+    def _cached(path: Path, compute, still_valid=lambda report: True) -> dict:
+        """The evaluation cached at path, or a new one when there is none, it was judged by
+        another success rule (evaluations before the speed window have no speed_window_steps) or
+        still_valid(report) is false (prior_only evaluated with another prior)."""
         if path.exists():
             report = json.loads(path.read_text())
-            if same_success_rule(report):
+            if same_success_rule(report) and still_valid(report):
                 return report
         report = compute()
         write_json(path, report)
@@ -281,58 +291,6 @@ class ReportConfig:
         path = self.plots_dir / name
         fig.savefig(path, dpi=90)
         return str(path)
-
-
-RUN_ONLY = {"samples", "out", "resume", "eval_episodes", "video", "torch_threads", "sim_threads", "device"}
-"""AdaptConfig fields that do not change what a cached run learnt."""
-ADDED_SETTINGS = {"fine_tune_bfm_lr": lambda cfg: cfg.method == "fine_tune"}
-"""AdaptConfig fields added after runs were cached whose old behaviour no value of the field gives,
-and which runs' training they change: a cached run of those without the field was trained under
-the old behaviour. Fields whose old behaviour is a value are in train/adapt_config.py LEGACY_SETTINGS."""
-
-
-def check_cached_run(run: Path, cfg: AdaptConfig) -> None:
-    """Refuse to extend or reuse a cached run trained with other settings than the report's now."""
-    saved_path = run / CONFIG
-    if not saved_path.exists():
-        return
-    saved, want = LEGACY_SETTINGS | json.loads(saved_path.read_text()), to_jsonable(cfg)
-    differ = sorted(k for k in want if k not in RUN_ONLY and k in saved and saved[k] != want[k])
-    differ += sorted(k for k, changes in ADDED_SETTINGS.items() if k not in saved and changes(cfg))
-    if differ:
-        raise ValueError(f"{run}: cached run trained with other settings ({', '.join(differ)}) than this report's; "
-                         f"delete that folder to retrain it, or pass another --runs")
-
-
-def stage_weights_name(samples: int) -> str:
-    """File name of a run's weights kept as they were after training to `samples` (a stage)."""
-    return f"weights_{samples}.safetensors"
-
-
-def stage_weights(run: Path, samples: int, cache: Path) -> Path:
-    """The weights a stage's evaluation must use: the stage's copy, or the run's latest weights
-    when they are the ones the cached evaluation (cache) was made with. A run cached before
-    stage copies were kept, whose stale evaluation of an earlier stage must be redone, is refused:
-    evaluating its later weights would put them at the earlier sample count."""
-    stage = run / stage_weights_name(samples)
-    if stage.exists():
-        return stage
-    latest = saved_samples(run / WEIGHTS)
-    evaluated = json.loads(cache.read_text()).get("samples_trained") if cache.exists() else None
-    if evaluated in (None, latest):
-        return run / WEIGHTS
-    raise ValueError(f"{run}: {cache.name} (a stage at {samples:,} samples) must be re-evaluated, but the run keeps only its "
-                     f"weights at {latest:,} samples; delete that folder so the report retrains it")
-
-
-def same_success_rule(report: dict) -> bool:
-    """Whether a cached evaluation judged success as evaluations do now: with today's speed window
-    for a task that reads it (evaluations from before the window have none), and for the other
-    tasks with or without the window in the report (eval/task.py speed_window)."""
-    if "speed_window_steps" in report:
-        return report["speed_window_steps"] == TaskEnvConfig.speed_window_steps
-    task = report.get("task")
-    return task in adaptable_task_names() and not get_task(task).env_cls.reads_speed_window
 
 
 def training_returns(run: Path) -> list[tuple[int, float]]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from tasktokens.models.baselines import LatentActor, add_lora, scratch_actor, unfreeze
 from tasktokens.models.bfm import BFM
 from tasktokens.models.task_tokens import TaskEncoder, TaskTokenActor
-from tasktokens.train.adapt_config import LEGACY_SETTINGS, AdaptConfig
+from tasktokens.train.adapt_config import AdaptConfig, with_legacy_settings
 from tasktokens.train.checkpoint import from_jsonable
 
 
@@ -54,5 +54,5 @@ def needs_bfm(method: str) -> bool:
 
 
 def saved_adapt_config(data: dict) -> AdaptConfig:
-    """A token's saved config, with LEGACY_SETTINGS for the fields it predates."""
-    return from_jsonable(AdaptConfig, LEGACY_SETTINGS | data)
+    """A token's saved config, with the legacy values (train/adapt_config.py with_legacy_settings) of the fields it predates."""
+    return from_jsonable(AdaptConfig, with_legacy_settings(data))

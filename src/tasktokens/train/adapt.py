@@ -124,6 +124,21 @@ class TokenRunner(Runner):
         self.alg.critic.load_state_dict({k[7:]: v for k, v in tensors.items() if k.startswith("critic.")})
 
     @functools.cached_property
+    def base_learning_rates(self) -> list[float]:
+        """Each optimizer group's rate as configured (after a resume: this command's), which
+        --learning-rate-decay scales."""
+        return [group["lr"] for group in self.optimizer.param_groups]
+
+    def update(self) -> dict[str, float]:
+        cfg: AdaptConfig = self.full_config
+        if cfg.learning_rate_decay:
+            scale = decayed_rate_scale(self.samples, cfg.samples)
+            for group, lr in zip(self.optimizer.param_groups, self.base_learning_rates, strict=True):
+                group["lr"] = lr * scale
+            self.alg.learning_rate = self.optimizer.param_groups[0]["lr"]  # what the log shows
+        return super().update()
+
+    @functools.cached_property
     def curve(self) -> SuccessCurve:
         """The run's success curve (--curve-every), read from its folder once (a resumed run's points kept)."""
         cfg: AdaptConfig = self.full_config
@@ -182,6 +197,12 @@ def check_resumed_bfm(cfg: AdaptConfig, bfm_path: Path) -> None:
         )
 
 
+def decayed_rate_scale(samples: int, total: int) -> float:
+    """--learning-rate-decay: the factor on the learning rates of the update after `samples` of
+    `total` samples: 1 at the start, falling linearly to 0 at `total` (never below 0)."""
+    return max(0.0, 1.0 - samples / total)
+
+
 def require_fixed_schedule(cfg: AdaptConfig, what: str) -> None:
     """An optimizer with a rate per parameter group (replacing the single-rate one rsl_rl's PPO
     builds) keeps its rates only under the fixed schedule: the adaptive one sets every group to one."""
@@ -227,12 +248,15 @@ def build_adapt_runner(cfg: AdaptConfig, dist: DistInfo | None = None, device: s
     seen = actor_groups(obs)  # the critic sees the prior's own input too
     critic = MLPModel(obs, {"actor": seen, "critic": seen}, "critic", 1, hidden_dims=cfg.critic_hidden, obs_normalization=True)
     alg = make_ppo(actor, critic, obs, env.num_envs, env.num_actions, cfg.ppo, device, dist.multi_gpu_cfg())
+    if cfg.learning_rate_decay:
+        require_fixed_schedule(cfg, "--learning-rate-decay")
     if cfg.method == "fine_tune":
         alg.optimizer = fine_tune_optimizer(actor, critic, cfg)
     elif cfg.critic_learning_rate > 0:
         alg.optimizer = critic_rate_optimizer(actor, critic, cfg)
     run_cfg = RunnerConfig(max_samples=cfg.samples, seed=cfg.seed)
     runner = TokenRunner(env, alg, run_cfg, cfg.run_folder(), cfg, env.character, dist)
+    runner.rollout_threads = cfg.rollout_threads
     if getattr(actor, "encoder", None) is not None:  # the task encoder: is the gradient through the frozen BFM alive?
         runner.watch_gradients(actor.encoder, "grad_norm/encoder")
     return runner

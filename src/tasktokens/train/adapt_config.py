@@ -54,7 +54,7 @@ class AdaptConfig:
     # Skill tokens help the prior alone (direction 0.143 -> 0.217) but slow the token's training:
     # direction on BFM v4 at 1.2M samples, running success 0.005 with them, 0.230 without
     # (docs/bfm-and-task-tokens.md). Tokens saved before this setting existed load with False
-    # (LEGACY_SETTINGS in models/policies.py).
+    # (LEGACY_SETTINGS).
     prior_skills: bool = False
     """With --prior: also show the BFM the skill token the prior picks (walk below 1.9 m/s, jog above)."""
     # Under the root goals BFM v4 stays below about 2.6 m/s; commands of 2 m/s and more get the jog
@@ -70,7 +70,7 @@ class AdaptConfig:
     prior_gait_feedback: float = GaitOptions.speed_feedback
     """With --prior-clips: gain k of the speed asked, v* + k (v* - s), s the current speed along the command."""
     samples: int = 2_500_000
-    """Environment steps to train for (direction's recipe, 1.5M beside its prior: about 12.5 min on 2 CPU cores)."""
+    """Environment steps to train for (direction's recipe, 1.5M beside its prior: about 12 min on 2 CPU cores)."""
     out: Path | None = None
     """Run folder (None: runs/tokens/TASK[_prior][_METHOD])."""
     resume: bool = False
@@ -105,6 +105,9 @@ class AdaptConfig:
     """Rescale the task token to this RMS over its entries, the encoder choosing only its direction (0: its scale is free)."""
     critic_learning_rate: float = 0.0
     """Learning rate of the critic (0: --ppo.learning-rate; another needs --ppo.schedule fixed)."""
+    # The direction main job with it: 0.467 against 0.482 (docs/task-results.md).
+    learning_rate_decay: bool = False
+    """Decay every learning rate linearly from its value to 0 at --samples (needs --ppo.schedule fixed)."""
     critic_hidden: tuple[int, ...] = (512, 256)
     """Hidden layer sizes of the critic MLP."""
     # A fixed learning rate 15x the paper's 2e-5 (reach, 0.49M samples: training return 14.2 at
@@ -115,7 +118,11 @@ class AdaptConfig:
     seed: int = 0
     """Seed of the network initialisation, the exploration noise and the environments."""
     torch_threads: int = 2
-    """Torch CPU threads of the network updates (the rollouts use one)."""
+    """Torch CPU threads of the network updates."""
+    # The frozen transformer's forward is most of a rollout: the main job's rollout took 1.45 s per
+    # 8,192 samples with one thread, 1.10 s with two (docs/benchmarks.md).
+    rollout_threads: int = 2
+    """Torch CPU threads of the policy's forward while collecting rollouts (between physics steps)."""
     sim_threads: int = 2
     """MuJoCo threads stepping the environments (0: every CPU)."""
     sim_backend: Literal["mujoco", "warp"] = "mujoco"
@@ -193,7 +200,8 @@ class AdaptRecipe:
 # about 15 minutes on 2 CPU cores. On BFM v4, 256 episodes after 1.5M samples: the token beside the
 # clip gait prior 0.482 (seed 1: 0.453) at token rate 2e-4 with the critic at 1e-3; 0.442 / 0.450
 # at token rate 1e-4 / 3e-4 with the critic at 1e-3; 0.435 / 0.287 at 1e-4 / 2e-4 with one rate for
-# both; the token alone 0.11-0.125 after 2.5M
+# both; the token alone 0.11-0.125 after 2.5M. Without value clipping 0.369 (1.05M), with the rates
+# decaying 0.467, with one PPO epoch 0.482-0.493 at 2.2-2.5M in the same time
 # (docs/task-results.md#the-main-jobs-15-minutes-what-comes-closest-to-05).
 TASK_RECIPES: dict[str, AdaptRecipe] = {
     "direction": AdaptRecipe(prior=True, prior_clips=True, samples=1_500_000, learning_rate=2e-4, critic_learning_rate=1e-3),
@@ -206,12 +214,24 @@ RESUMED_FIELDS = ("prior", "prior_skills", "prior_clips", "prior_gait_top_rate",
 own (flags still override)."""
 
 LEGACY_SETTINGS = {"prior_skills": False, "prior_clips": False, "prior_gait_top_rate": 2.0, "prior_gait_feedback": 1.0,
-                   "critic_learning_rate": 0.0}
+                   "critic_learning_rate": 0.0, "learning_rate_decay": False}
 """AdaptConfig fields added after tokens were saved, with the value that describes how a saved
 config without the field was trained (priors showed no skill token before prior_skills existed,
 no clip goals before prior_clips, and the jog gait stopped at rate 2.0 with feedback 1,
 tasks/clip_prior.py LEGACY_GAIT, before prior_gait_top_rate and prior_gait_feedback; the critic
-shared the PPO rate before critic_learning_rate)."""
+shared the PPO rate before critic_learning_rate; rates did not decay before learning_rate_decay)."""
+
+LEGACY_PPO_SETTINGS = {"clipped_value_loss": True}
+"""The same for PPOConfig's fields (the value loss was always clipped before clipped_value_loss)."""
+
+
+def with_legacy_settings(saved: dict) -> dict:
+    """A saved AdaptConfig (JSON) with LEGACY_SETTINGS and LEGACY_PPO_SETTINGS filled in for the
+    fields it predates."""
+    out = LEGACY_SETTINGS | saved
+    if isinstance(out.get("ppo"), dict):
+        out["ppo"] = LEGACY_PPO_SETTINGS | out["ppo"]
+    return out
 
 
 def saved_run_fields(folder: Path, task: str, method: str) -> dict:
@@ -221,7 +241,7 @@ def saved_run_fields(folder: Path, task: str, method: str) -> dict:
     path = folder / "config.json"
     if not path.exists():
         return {}
-    saved = LEGACY_SETTINGS | json.loads(path.read_text())
+    saved = with_legacy_settings(json.loads(path.read_text()))
     if saved.get("task") != task or saved.get("method", "task_tokens") != method:
         return {}
     return {name: saved[name] for name in RESUMED_FIELDS if name in saved}

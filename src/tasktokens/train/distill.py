@@ -63,6 +63,12 @@ class GoalMaskConfig:
     and one hand's translation, right or left at random: the reach prior's and the reach probe's
     goal (tasks/priors.py, eval/probes.py). Uniform masks show it 2/7 x 1/7 x 1/3 x 1/3 x 1/21
     of the time (about 0.03%)."""
+    # BFM v6 reads the root height goal as a choice between the stances of its data (the MIT stand
+    # at 0.876 m, the Reallusion idles at 0.69-0.77 m) and falls when asked for 0.85 m between them
+    # (docs/probes.md); an offset it must learn to look past makes the height goal approximate.
+    root_height_noise: float = 0.0
+    """Std (m) of an offset added to the root pseudo-body's target height in every goal frame, drawn
+    per environment with each new mask (0: off); the teacher's labels still follow the clip."""
 
 
 def sample_goal_masks(n: int, num_near: int, num_entities: int, cfg: GoalMaskConfig, gen: torch.Generator,
@@ -104,15 +110,20 @@ def _hand_masks(entity: Tensor, eligible: Tensor, prob: float, hands: tuple[int,
     return torch.where(chosen[:, None, None], preset, entity)
 
 
-def reference_goals(env: TrackingEnv, body_idx: Tensor, masks: Tensor, far_steps: Tensor, skill: Tensor | None) -> Goals:
+def reference_goals(env: TrackingEnv, body_idx: Tensor, masks: Tensor, far_steps: Tensor, skill: Tensor | None,
+                    height_offset: Tensor | None = None) -> Goals:
     """Goals from a tracking environment's references: its near frames (env.cfg.future_steps) and
-    a far frame far_steps (N,) ahead, masked by masks (N, F, E, 2); skill (N,) ids or -1."""
+    a far frame far_steps (N,) ahead, masked by masks (N, F, E, 2); skill (N,) ids or -1;
+    height_offset (N,) m added to the root pseudo-body's target height (GoalMaskConfig.root_height_noise)."""
     pos, quat = env.sim.body_pos.float(), env.sim.body_quat.float()
     t_far = env.start_time + (env.episode_length_buf + far_steps).float() * env.dt
     refs = list(env._refs) + [env.lib.state(env.clip_ids, t_far)]
-    frames = [goal_frame_from_reference(pos[:, 0], quat[:, 0], r.body_pos, r.body_quat, r.body_lin_vel[:, 0], body_idx) for r in refs]
+    frames = torch.stack([goal_frame_from_reference(pos[:, 0], quat[:, 0], r.body_pos, r.body_quat, r.body_lin_vel[:, 0], body_idx)
+                          for r in refs], dim=1)
+    if height_offset is not None:
+        frames[:, :, -1, 2] += height_offset[:, None]
     steps = torch.cat([env._offsets[None, :].expand(env.num_envs, -1), far_steps[:, None]], dim=1)
-    return Goals(apply_goal_mask(torch.stack(frames, dim=1), masks), steps.float() * env.dt, skill)
+    return Goals(apply_goal_mask(frames, masks), steps.float() * env.dt, skill)
 
 
 @dataclass
@@ -240,6 +251,7 @@ class DistillRunner(TrainLoop):
         conditionable = env.character.conditionable_bodies
         self.hands = tuple(conditionable.index(b) for b in ("right_hand", "left_hand") if b in conditionable)
         self.masks, self.far, self.show_skill = sample_goal_masks(env.num_envs, self.num_near, self.body_idx.numel() + 1, cfg.masks, self.gen, self.hands)
+        self.height_offset = self._height_offsets(env.num_envs)
         offset, scale = env.character.action_offset_scale
         self.action_offset, self.action_scale = torch.as_tensor(offset), torch.as_tensor(scale)
         self._buffer: list[tuple] = []
@@ -286,12 +298,20 @@ class DistillRunner(TrainLoop):
     def goals(self) -> Goals:
         """Masked goals of the current state (near frames, far frame, skill)."""
         skill = torch.where(self.show_skill, self.clip_skill[self.env.clip_ids], torch.full_like(self.env.clip_ids, -1))
-        return reference_goals(self.env, self.body_idx, self.masks, self.far, skill)
+        return reference_goals(self.env, self.body_idx, self.masks, self.far, skill, self.height_offset)
+
+    def _height_offsets(self, n: int) -> Tensor | None:
+        """(n,) offsets of the root height goal (None when root_height_noise is 0: no draw, so runs
+        without it keep their random stream)."""
+        noise = self.dcfg.masks.root_height_noise
+        return torch.randn(n, generator=self.gen) * noise if noise > 0 else None
 
     def _resample_masks(self, ids: Tensor) -> None:
         if ids.numel():
             m, f, s = sample_goal_masks(ids.numel(), self.num_near, self.masks.shape[2], self.dcfg.masks, self.gen, self.hands)
             self.masks[ids], self.far[ids], self.show_skill[ids] = m, f, s
+            if self.height_offset is not None:
+                self.height_offset[ids] = self._height_offsets(ids.numel())
 
     def teacher_labels(self, obs) -> Tensor:
         """The tracker's actions as absolute actions of the student, (N, nu) in [-1, 1]."""

@@ -177,11 +177,14 @@ class TrainLoop:
             self.success_ema += min(1.0, n / 2000) * (ok / n - self.success_ema)
 
     # --- training ----------------------------------------------------------------------------
+    rollout_threads = 1
+    """Torch threads during collect(). With an MLP policy one is faster: torch's idle OpenMP threads
+    spin on the cores MuJoCo's threads step on (the tracker: 4,859 samples/s with one, 4,637 with
+    two); a transformer policy's forward gains more from two than MuJoCo loses (docs/benchmarks.md)."""
+
     def _rollout(self) -> dict[str, float]:
-        # torch's idle OpenMP threads spin and steal the cores MuJoCo's threads step on
-        # (docs/benchmarks.md): one torch thread while the simulator runs, all for the update.
         threads = torch.get_num_threads()
-        torch.set_num_threads(1)
+        torch.set_num_threads(self.rollout_threads)
         try:
             return self.collect()
         finally:
