@@ -197,3 +197,7 @@ def test_the_hybrid_row_trains_with_the_task_recipe_and_prior_only_shows_that_pr
     cached.write_text(json.dumps({k: v for k, v in report.items() if k not in ("prior_clips", "prior_gait")} | {"success_rate": 7.0}))
     assert cfg.run()["success"]["prior_only"]["direction"] != 7.0
     assert json.loads(cached.read_text())["prior_clips"] is True
+    report = json.loads(cached.read_text())  # the clip gait with another top rate: redone too
+    cached.write_text(json.dumps(report | {"prior_gait": report["prior_gait"] | {"top_rate": 2.0}, "success_rate": 7.0}))
+    assert cfg.run()["success"]["prior_only"]["direction"] != 7.0
+    assert json.loads(cached.read_text())["prior_gait"] == report["prior_gait"]

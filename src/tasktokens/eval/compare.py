@@ -177,10 +177,14 @@ class ReportConfig:
 
     def _evaluate(self, method: str, task: str, seed: int, samples: int) -> tuple[dict, Path | None]:
         """Train up to `samples` (resuming the cached run) and evaluate; both cached."""
-        if method == "prior_only":
-            clips = row_defaults(task, "task_tokens", True).prior_clips
-            return self._cached(self.runs / f"{task}_prior_only" / "eval.json", lambda: self._eval(method, task, None),
-                                lambda report: report.get("prior_clips", False) == clips), None
+        if method == "prior_only":  # with the prior the task_tokens_prior row trains beside
+            hybrid = row_defaults(task, "task_tokens", True)
+            gait = hybrid.gait_options()
+            options = {"prior_clips": hybrid.prior_clips, "prior_gait_top_rate": hybrid.prior_gait_top_rate,
+                       "prior_gait_feedback": hybrid.prior_gait_feedback}
+            recorded = (hybrid.prior_clips, None if gait is None else dataclasses.asdict(gait))  # as TaskEval records them
+            return self._cached(self.runs / f"{task}_prior_only" / "eval.json", lambda: self._eval(method, task, None, **options),
+                                lambda report: (report.get("prior_clips", False), report.get("prior_gait")) == recorded), None
         run = self._run_dir(method, task, seed)
         cache = run / f"eval_{samples}.json"
         trained, prior = split_method(method)
@@ -194,13 +198,8 @@ class ReportConfig:
             shutil.copyfile(run / WEIGHTS, run / stage_weights_name(samples))
         return self._cached(cache, lambda: self._eval(method, task, stage_weights(run, samples, cache))), run / WEIGHTS
 
-    def _eval(self, method: str, task: str, token: Path | None) -> dict:
-        """A cell's evaluation (prior_only with the prior the task_tokens_prior row trains beside)."""
-        options = {}
-        if method == "prior_only":
-            hybrid = row_defaults(task, "task_tokens", True)
-            options = {"prior_clips": hybrid.prior_clips, "prior_gait_top_rate": hybrid.prior_gait_top_rate,
-                       "prior_gait_feedback": hybrid.prior_gait_feedback}
+    def _eval(self, method: str, task: str, token: Path | None, **options) -> dict:
+        """A cell's evaluation; options: TaskEval's prior settings (prior_only)."""
         return TaskEval(task=task, method=method, token=token, bfm=self.bfm, episodes=self.episodes, episode_steps=self.episode_steps,
                         naturalness=True, **options).run()
 
