@@ -201,3 +201,17 @@ def test_the_hybrid_row_trains_with_the_task_recipe_and_prior_only_shows_that_pr
     cached.write_text(json.dumps(report | {"prior_gait": report["prior_gait"] | {"top_rate": 2.0}, "success_rate": 7.0}))
     assert cfg.run()["success"]["prior_only"]["direction"] != 7.0
     assert json.loads(cached.read_text())["prior_gait"] == report["prior_gait"]
+
+
+def test_task_tokens_gets_seeds_and_every_other_trained_row_seeds_other():
+    """Issue 45's design: 3 seeds for Task Tokens, 2 for each baseline (fine-tuning included);
+    the budget records which rows took --seeds, and a report from before says its own."""
+    from tasktokens.eval.compare import OOD_KINDS, PER_METHOD, render_markdown
+
+    cfg = ReportConfig(seeds=3, seeds_other=2)
+    assert [cfg._seeds(m) for m in ("task_tokens", "task_tokens_prior", "fine_tune", "lora", "ppo_scratch")] == [3, 2, 2, 2, 2]
+    assert cfg.budget()["seeded_rows"] == ["task_tokens"]
+    empty = {key: {} for key in PER_METHOD} | {k: {kind: {} for kind in OOD_KINDS} for k in ("ood", "ood_steps")} | {"plots": {}}
+    assert "3 seeds for task_tokens (2 otherwise)" in render_markdown(empty | {"budget": cfg.budget()}, cfg)
+    legacy = {k: v for k, v in cfg.budget().items() if k != "seeded_rows"}
+    assert "3 seeds for task_tokens and fine_tune (2 otherwise)" in render_markdown(empty | {"budget": legacy}, cfg)
