@@ -7,6 +7,8 @@
 # bf16 updates (a CPU with native bf16; on one without it, pass --precision fp32).
 # From 2026-12-07 it also trains on the transition clips and the mirrored Reallusion clips
 # (scripts/transition_clips.sh: stops, starts, MIT stance <-> side and backward steps and turns).
+# From 2026-12-07 (runs/bfm_v6s) also on the synthesized square-pelvis side and backward steps
+# (scripts/step_clips.sh: runs/clips_steps, MIT-derived; its walk-into-steps transitions are not in this list yet).
 # Usage: bash scripts/distill_v6.sh [--resume] [extra `pretrain bfm` options]
 #   first run:  bash scripts/distill_v6.sh                (starts $OUT from $INIT)
 #   continue:   bash scripts/distill_v6.sh --resume       (from $OUT's last checkpoint)
@@ -17,6 +19,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/broad_clips.sh
 [ -d runs/clips_transitions ] && [ -d runs/clips_reallusion_mirrored ] || bash scripts/transition_clips.sh
+[ -d runs/clips_steps ] && [ -d runs/clips_steps_transitions ] || bash scripts/step_clips.sh
 M="${TASKTOKENS_DATA:-../shared/data}/motions/deepmimic"
 teacher="${TEACHER:-checkpoints/tracker_v2/checkpoint.safetensors}"
 start=(--init-from "${INIT:-checkpoints/bfm_v4/checkpoint.safetensors}")
@@ -24,6 +27,6 @@ for arg in "$@"; do [ "$arg" = --resume ] && start=(); done
 clips=("$M"/long)
 for c in walk jog run crawl punch kick stealthy_walk zombie_walk dance_spin getup_facedown getup_faceup; do clips+=("$M/clips/humanoid3d_$c.txt"); done
 exec .venv/bin/tasktokens pretrain bfm --out "${OUT:-runs/bfm_v6}" --teacher "$teacher" "${start[@]}" \
-  --motions "${clips[@]}" runs/clips_broad_train runs/clips_transitions runs/clips_transitions_rl runs/clips_reallusion_mirrored \
+  --motions "${clips[@]}" runs/clips_broad_train runs/clips_transitions runs/clips_transitions_rl runs/clips_reallusion_mirrored runs/clips_steps \
   --learning-rate 1e-4 --prior-action-weight 1.0 --masks.root-only-prob 0.4 --masks.hand-prob 0.15 \
   --precision bf16 --runner.max-samples 200000000 --runner.checkpoint-minutes 5 "$@"

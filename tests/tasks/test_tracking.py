@@ -162,3 +162,23 @@ def test_a_fall_terminates_when_enabled(lib, fall_termination):
     _, _, done, extras = env.step(torch.zeros(2, env.num_actions))
     assert extras["fall"].tolist() == [False, True]
     assert done.tolist() == [False, fall_termination]
+
+
+def test_skill_weights_scale_a_skills_clips_and_refuse_unknown_skills():
+    """On top of balancing: the kick clip gets 3x its balanced weight; a skill no clip has, or a
+    factor of 0, is refused naming it; the distillation's flag parses into the same dict."""
+    clips = data_root() / "motions" / "deepmimic" / "clips"
+    lib = MotionLib.from_paths([clips / "humanoid3d_walk.txt", clips / "humanoid3d_kick.txt"], HUMANOID3D)
+    lib = MotionLib(HUMANOID3D, [lib.clips[0], dataclasses.replace(lib.clips[0], name="walk__second_walk"), lib.clips[1]])
+    cfg = TrackingConfig(num_envs=2, num_threads=1, curriculum_samples=0, balance_skills=True, skill_weights={"kick": 3.0})
+    assert TrackingEnv(cfg, motion_lib=lib).sampling_weights().tolist() == pytest.approx([0.1, 0.1, 0.6])
+    with pytest.raises(ValueError, match=r"\['jump'\], which no clip has; the clips' skills: \['kick', 'walk'\]"):
+        TrackingEnv(dataclasses.replace(cfg, skill_weights={"jump": 2.0}), motion_lib=lib)
+    with pytest.raises(ValueError, match="must be positive"):
+        TrackingEnv(dataclasses.replace(cfg, skill_weights={"kick": 0.0}), motion_lib=lib)
+    import tyro
+
+    from tasktokens.train.distill import DistillConfig
+
+    parsed = tyro.cli(DistillConfig, args=["--skill-weights", "walk_sideways", "4", "walk_backward", "2.5"])
+    assert parsed.skill_weights == {"walk_sideways": 4.0, "walk_backward": 2.5}

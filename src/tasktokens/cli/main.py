@@ -19,6 +19,7 @@ COMMANDS: dict[tuple[str, ...], tuple[str, str, str]] = {
     ("motion", "export"): ("tasktokens.cli.motion", "MotionExport", "Write clips as BVH files of the character's own skeleton."),
     ("motion", "coverage"): ("tasktokens.cli.motion_coverage", "MotionCoverage", "Report what the clips cover, per skill and per task (speeds, turns, reach, leaps)."),
     ("motion", "synth", "reach"): ("tasktokens.cli.motion_synth", "MotionSynthReach", "Synthesize standing hand-reach clips to the reach task's targets by IK."),
+    ("motion", "synth", "steps"): ("tasktokens.cli.motion_synth", "MotionSynthSteps", "Synthesize side and backward steps with a square pelvis by IK on a footstep plan."),
     ("motion", "hold"): ("tasktokens.cli.motion", "MotionHold", "Derive clips that end in a held pose."),
     ("motion", "splice"): ("tasktokens.cli.motion_derive", "MotionSplice", "Make a transition clip: a window of one clip cross-faded into a window of another."),
     ("motion", "mirror"): ("tasktokens.cli.motion_derive", "MotionMirror", "Write clips mirrored left/right."),

@@ -1,4 +1,5 @@
-"""`tasktokens motion synth reach`: synthesized standing reaches (motion/synth_reach.py)."""
+"""`tasktokens motion synth reach` and `motion synth steps`: synthesized standing reaches
+(motion/synth_reach.py) and square-pelvis side and backward steps (motion/synth_step.py)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from tasktokens.motion.clip import ClipError, load_clip, save_npz
 from tasktokens.motion.motion_lib import data_root
 from tasktokens.motion.reach_ik import IKSettings
 from tasktokens.motion.synth_reach import HOLD_TOLERANCE, SLIDE_TOLERANCE, StandingStart, draw_targets, synthesize_reaches
+from tasktokens.motion.synth_step import synthesize_steps
 
 console = Console(stderr=True)
 
@@ -117,3 +119,45 @@ def print_summary(summary: dict) -> None:
                   f"hand within 5 cm: {s['share_within_5cm']:.1%} (max {s['max_hold_error_m'] * 100:.1f} cm); "
                   f"max foot slide {s['max_foot_slide_m'] * 1000:.1f} mm; lowest body point {s['lowest_body_m'] * 100:.1f} cm; "
                   f"{s['elapsed_s']} s")
+
+
+@dataclass
+class MotionSynthSteps:
+    """Synthesize side steps and backward steps with the pelvis square to its facing (+x), by
+    IK on a footstep plan (motion/step_plan.py, motion/synth_step.py): from a standing start the
+    pelvis settles to 0.85 m, speeds up to a constant velocity sideways or backward, stops, and
+    stands; writes walk_sideways__* and walk_backward__* clips and a quality report.
+
+    Defaults: left steps and backward steps at 0.4-1.2 m/s, each mirrored (the mirror of a left
+    step is a right step), 20 clips of 8.4 s, in about 5 s on one CPU core."""
+
+    out: Path = Path("runs/clips_steps")
+    """Output folder (<skill>__synth_step_<kind>_<speed>[_mirror].npz); same-named files are replaced."""
+    source: str = ""
+    """Standing start pose as PATH[@SECONDS]. Default: long_walk3 at 17.7 s under the data folder (MIT)."""
+    kinds: tuple[str, ...] = ("left", "backward")
+    """Directions of travel: left, right, backward, forward (motion/synth_step.py KINDS)."""
+    speeds: tuple[float, ...] = (0.4, 0.6, 0.8, 1.0, 1.2)
+    """Full speeds (m/s), one clip per kind and speed."""
+    mirror: bool = True
+    """Also write each clip mirrored (left <-> right)."""
+    json: Path | None = None
+    """Write the report here: each clip's gait and how its poses meet the plan."""
+    character: str = "humanoid3d"
+    """Character the clips are for."""
+
+    def run(self) -> dict:
+        t0 = time.perf_counter()
+        char = get_character(self.character)
+        start = parse_source(self.source or str(data_root() / DEFAULT_SOURCE), char)
+        clips, entries = synthesize_steps(char, start, self.kinds, self.speeds, mirror=self.mirror)
+        self.out.mkdir(parents=True, exist_ok=True)
+        for clip in clips:
+            save_npz(clip, self.out / f"{clip.name}.npz")
+        kept = [e for e in entries if e["kept"]]
+        console.print(f"{len(clips)} clips written to {self.out} ({len(entries) - len(kept)} plans not met, not written); "
+                      f"largest pelvis / foot error {max(e['pelvis_error_m'] for e in entries) * 100:.1f} / "
+                      f"{max(e['foot_error_m'] for e in entries) * 100:.1f} cm; {time.perf_counter() - t0:.1f} s")
+        report = {"source": start.label, "out": str(self.out), "clips": entries, "written": [c.name for c in clips]}
+        write_json(self.json, report)
+        return report

@@ -92,10 +92,26 @@ class TrackingConfig:
     balance_skills: bool = False
     """Divide each clip's sampling weight by the number of clips of its skill (motion/labels.py), so
     that a skill with many clips (e.g. 128 synthesized reaches) does not crowd out the others."""
+    skill_weights: dict[str, float] = field(default_factory=dict)
+    """Factor on the sampling weight of every clip of these skills (labels as motion/labels.py
+    skill_label gives them, after balance_skills), e.g. {"walk_sideways": 4.0}: a skill the
+    corpus has few clips or seconds of gets more episodes without duplicating its clips."""
     reward: TrackingRewardWeights = field(default_factory=TrackingRewardWeights)
     """Reward weights."""
     seed: int = 0
     """Seed of the clip/time sampler."""
+
+
+def skill_factors(skills: list[str], weights: dict[str, float]) -> Tensor:
+    """(C,) factor of each clip from its skill's entry in `weights` (1 when absent). A skill no clip
+    has, or a factor that is not positive, is refused with the skills there are."""
+    unknown = sorted(set(weights) - set(skills))
+    if unknown:
+        raise ValueError(f"skill_weights names {unknown}, which no clip has; the clips' skills: {sorted(set(skills))}")
+    bad = {k: v for k, v in weights.items() if not v > 0.0}
+    if bad:
+        raise ValueError(f"skill_weights must be positive, got {bad}")
+    return torch.tensor([float(weights.get(s, 1.0)) for s in skills])
 
 
 def tracking_reward(
@@ -162,7 +178,7 @@ class TrackingEnv:
         self.episode_return = torch.zeros(self.num_envs)
         self.samples = 0  # environment steps taken, for the curriculum
         self._locomotion = torch.tensor([is_locomotion(n) for n in self.lib.names])
-        self._skill_share = skill_balance(self.lib.skills) if cfg.balance_skills else torch.ones(self.lib.num_clips)
+        self._skill_share = (skill_balance(self.lib.skills) if cfg.balance_skills else torch.ones(self.lib.num_clips)) * skill_factors(self.lib.skills, cfg.skill_weights)
         self._allowed = self.env._contact_allowed
         self.reset_envs(torch.arange(self.num_envs))
 

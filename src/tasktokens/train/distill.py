@@ -139,6 +139,9 @@ class DistillConfig:
     motions: tuple[Path, ...] = ()
     """Clips (files or folders) to distil on; default: the teacher's clips. Leaving out clips the
     teacher cannot track keeps its wrong labels out of the student."""
+    skill_weights: dict[str, float] = field(default_factory=dict)
+    """Factor on the sampling weight of the clips of these skills, e.g. `--skill-weights
+    walk_sideways 4 walk_backward 4` (TrackingConfig.skill_weights; default: the teacher's)."""
     bfm: BFMConfig = field(default_factory=BFMConfig)
     masks: GoalMaskConfig = field(default_factory=GoalMaskConfig)
     num_envs: int = 512
@@ -219,6 +222,7 @@ class DistillConfig:
         tensors, teacher_cfg = load_tracker(self.teacher)
         motions = self.motions or teacher_cfg.env.motions
         env_cfg = dataclasses.replace(teacher_cfg.env, num_envs=self.num_envs, curriculum_samples=0, motions=motions,
+                                      skill_weights=self.skill_weights or teacher_cfg.env.skill_weights,
                                       num_threads=self.sim_threads or teacher_cfg.env.num_threads,
                                       termination_distance=teacher_cfg.env.termination_distance if self.termination_distance is None else self.termination_distance)
         env = TrackingEnv(env_cfg)
