@@ -44,8 +44,8 @@ def test_plan_moves_the_pelvis_at_the_velocity_and_never_lifts_both_feet(velocit
     assert moved[still].max() < 1e-12
     assert plan.feet[:, :, 2].max() == pytest.approx(START_FEET[0, 2] + g.lift_m, abs=0.01)
     # it starts and ends standing: feet where they started, and at the same offsets from the stopped pelvis
-    np.testing.assert_allclose(plan.feet_lr[0], START_FEET)
-    end_offsets = plan.feet_lr[-1, :, :2] - plan.pelvis[-1, :2]
+    np.testing.assert_allclose(plan.feet[0], START_FEET)
+    end_offsets = plan.feet[-1, :, :2] - plan.pelvis[-1, :2]
     np.testing.assert_allclose(end_offsets, START_FEET[:, :2] - START_ROOT[:2], atol=g.min_step)
     assert plan.contact[-round(g.stand_after_s * g.fps) :].all()
 
@@ -56,9 +56,9 @@ def test_side_steps_lead_with_the_foot_on_the_side_of_travel_and_never_cross(vy)
     plan = plan_steps(g, START_ROOT, START_FEET)
     lead = "left" if vy > 0 else "right"
     assert plan.lead == (0 if lead == "left" else 1)
-    first_lift = [np.argmax(~plan.contact[:, k]) for k in (0, 1)]  # plan order (lead, trailing)
+    first_lift = [np.argmax(~plan.contact[:, k]) for k in (plan.lead, 1 - plan.lead)]  # (lead, trailing)
     assert first_lift[0] < first_lift[1]
-    gap = plan.feet_lr[:, 0, 1] - plan.feet_lr[:, 1, 1]
+    gap = plan.feet[:, 0, 1] - plan.feet[:, 1, 1]
     assert gap.min() >= (START_FEET[0, 1] - START_FEET[1, 1]) - 1e-9, "the feet came closer than they stand"
     assert g.phase <= 0.5 and gait_for("left", 0.6).phase < 0.5  # step-close: the trailing foot follows soon after the lead lands
 

@@ -83,23 +83,13 @@ class StepPlan:
     pelvis: np.ndarray
     """(T, 3) root position (world)."""
     feet: np.ndarray
-    """(T, 2, 3) foot body positions (world), order (lead, trailing)."""
+    """(T, 2, 3) foot body positions (world), order (left, right)."""
     contact: np.ndarray
-    """(T, 2) bool: the foot is planted."""
+    """(T, 2) bool: the foot is planted, order (left, right)."""
     lead: int
-    """0 when the left foot leads, 1 when the right one does (index into `start_feet`)."""
+    """The foot that steps first: 0 left, 1 right."""
     speed_scale: np.ndarray
     """(T,) share of full speed the pelvis moves at."""
-
-    @property
-    def feet_lr(self) -> np.ndarray:
-        """(T, 2, 3) foot positions in the order (left, right)."""
-        return self.feet[:, [self.lead, 1 - self.lead]]
-
-    @property
-    def contact_lr(self) -> np.ndarray:
-        """(T, 2) contacts in the order (left, right)."""
-        return self.contact[:, [self.lead, 1 - self.lead]]
 
 
 def speed_profile(g: StepGait, t: np.ndarray) -> np.ndarray:
@@ -124,15 +114,14 @@ def pelvis_track(g: StepGait, t: np.ndarray, start_root: np.ndarray) -> tuple[np
     return pelvis, speed_profile(g, t)
 
 
-def foot_offsets(g: StepGait, start_root: np.ndarray, start_feet: np.ndarray, lead: int) -> np.ndarray:
-    """(2, 2) xy offsets from the pelvis at which (lead, trailing) feet land at full speed: the
+def foot_offsets(g: StepGait, start_root: np.ndarray, start_feet: np.ndarray) -> np.ndarray:
+    """(2, 2) xy offsets from the pelvis at which the (left, right) feet land at full speed: the
     start pose's, widened for side steps by the pelvis travel from one landing to the next
     (phase x cycle_s x |vy|), half on each foot, so the feet are never closer than they stand."""
-    offsets = start_feet[[lead, 1 - lead], :2] - start_root[None, :2]
+    offsets = start_feet[:, :2] - start_root[None, :2]
     if g.sideways:
         widen = 0.5 * abs(g.velocity[1]) * g.phase * g.cycle_s
-        outward = np.sign(offsets[:, 1])  # lead foot on the side of travel: outward is away from the other foot
-        offsets[:, 1] += outward * widen
+        offsets[:, 1] += np.sign(offsets[:, 1]) * widen  # outward: away from the other foot
     return offsets
 
 
@@ -141,35 +130,34 @@ def plan_steps(g: StepGait, start_root: np.ndarray, start_feet: np.ndarray) -> S
     the order (left, right). See the module docstring for the rules."""
     t = np.arange(round(g.duration_s * g.fps) + 1) / g.fps
     pelvis, share = pelvis_track(g, t, start_root)
-    lead = 1 if g.velocity[1] < 0 and g.sideways else 0  # index into (left, right)
-    full = foot_offsets(g, start_root, start_feet, lead)
-    standing = start_feet[[lead, 1 - lead], :2] - start_root[None, :2]
-    feet = np.repeat(start_feet[None, [lead, 1 - lead]].astype(float), len(t), axis=0)
+    lead = 1 if g.velocity[1] < 0 and g.sideways else 0  # the right foot leads steps to the right
+    full = foot_offsets(g, start_root, start_feet)
+    standing = start_feet[:, :2] - start_root[None, :2]
+    feet = np.repeat(start_feet[None].astype(float), len(t), axis=0)
     contact = np.ones((len(t), 2), dtype=bool)
     stance_s = g.cycle_s - g.swing_s
     last_step = g.stand_before_s + 2.0 * g.ramp_s + g.travel_s + g.cycle_s
     # left minus right sideways distance the feet keep, as they stand (a foot is placed against the other, planted one)
     gap = start_feet[0, 1] - start_feet[1, 1]
-    left_sign = np.array([1.0, -1.0]) if lead == 0 else np.array([-1.0, 1.0])  # +1 for the left foot, plan order
-    where = start_feet[[lead, 1 - lead]].astype(float)
-    events = sorted((land, foot) for foot in (0, 1) for land in _landings(g, foot, last_step))
+    where = start_feet.astype(float)
+    events = sorted((land, foot) for foot in (0, 1) for land in _landings(g, foot != lead, last_step))
     for land, foot in events:
         mid = land + 0.5 * stance_s
         k = np.interp(mid, t, share)
         offset = standing[foot] + k * (full[foot] - standing[foot])
         target = np.array([np.interp(mid, t, pelvis[:, 0]) + offset[0], np.interp(mid, t, pelvis[:, 1]) + offset[1], where[foot, 2]])
         other = where[1 - foot, 1]
-        target[1] = max(target[1], other + gap) if left_sign[foot] > 0 else min(target[1], other - gap)
+        target[1] = max(target[1], other + gap) if foot == 0 else min(target[1], other - gap)
         if np.linalg.norm(target[:2] - where[foot, :2]) >= g.min_step:
             _swing(feet[:, foot], contact[:, foot], t, land - g.swing_s, land, where[foot], target, g.lift_m)
             where[foot] = target
     return StepPlan(t, pelvis, feet, contact, lead, share)
 
 
-def _landings(g: StepGait, foot: int, last_step: float) -> np.ndarray:
-    """Landing times (s) of one foot (plan order: 0 lead, 1 trailing), one per stride, the first
-    after the standing start, the last swing starting before last_step."""
-    first = g.stand_before_s + g.swing_s + foot * g.phase * g.cycle_s
+def _landings(g: StepGait, trailing: bool, last_step: float) -> np.ndarray:
+    """Landing times (s) of the lead or the trailing foot, one per stride, the first after the
+    standing start, the last swing starting before last_step."""
+    first = g.stand_before_s + g.swing_s + trailing * g.phase * g.cycle_s
     return np.arange(first, last_step + g.swing_s, g.cycle_s)
 
 

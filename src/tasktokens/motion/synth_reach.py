@@ -28,7 +28,7 @@ import numpy as np
 
 from tasktokens.character import Character
 from tasktokens.motion.clip import MotionClip
-from tasktokens.motion.kinematics import geom_bottoms
+from tasktokens.motion.kinematics import body_states, geom_bottoms, lowest_geom_z
 from tasktokens.motion.labels import SKILL_SEPARATOR
 from tasktokens.motion.licences import licence_of
 from tasktokens.motion.mirror import mirror_clip
@@ -173,19 +173,11 @@ def reach_qpos(ik: ReachIK, target: np.ndarray, timing: ReachTiming) -> tuple[np
 def reach_quality(model: mujoco.MjModel, qpos: np.ndarray, hold: slice, hand: str, target: np.ndarray) -> dict:
     """Hand-target distance over the hold (max), largest displacement of a foot from its start,
     and the lowest point of any geom but the feet (and of the feet)."""
-    data = mujoco.MjData(model)
-    hand_id, feet = model.body(hand).id, [model.body(f).id for f in FEET]
-    foot_geoms = [model.geom(f).id for f in FEET]
-    others = [g for g in range(model.ngeom) if g not in foot_geoms and model.geom_type[g] != mujoco.mjtGeom.mjGEOM_PLANE]
-    hand_pos, foot_pos, low, foot_low = [], [], np.inf, np.inf
-    for q in qpos:
-        data.qpos[:] = q
-        mujoco.mj_kinematics(model, data)
-        hand_pos.append(data.xpos[hand_id].copy())
-        foot_pos.append(data.xpos[feet].copy())
-        bottoms = geom_bottoms(model, data)
-        low, foot_low = min(low, bottoms[others].min()), min(foot_low, bottoms[foot_geoms].min())
-    hand_pos, foot_pos = np.array(hand_pos), np.array(foot_pos)
+    kin = body_states(model, qpos, np.zeros((len(qpos), model.nv)))
+    hand_pos = kin.body_pos[:, model.body(hand).id - 1]
+    foot_pos = kin.body_pos[:, [model.body(f).id - 1 for f in FEET]]
+    low = lowest_geom_z(model, qpos, [model.body(b).name for b in range(1, model.nbody) if model.body(b).name not in FEET]).min()
+    foot_low = lowest_geom_z(model, qpos, FEET).min()
     return {
         "hold_error_m": float(np.linalg.norm(hand_pos[hold] - target, axis=-1).max()),
         "foot_slide_m": float(np.linalg.norm(foot_pos - foot_pos[0], axis=-1).max()),

@@ -24,7 +24,7 @@ import numpy as np
 
 from tasktokens.character import Character
 from tasktokens.motion.clip import MotionClip
-from tasktokens.motion.kinematics import geom_bottoms
+from tasktokens.motion.kinematics import body_states, lowest_geom_z
 from tasktokens.motion.labels import SKILL_SEPARATOR
 from tasktokens.motion.licences import licence_of
 from tasktokens.motion.mirror import mirror_clip
@@ -100,11 +100,11 @@ class StepIK:
     def solve_plan(self, plan: StepPlan) -> np.ndarray:
         """(T, nq) poses of the plan, each frame warm-started from the last."""
         self.config.update(self.start)
-        feet_lr, out = plan.feet_lr, []
+        out = []
         for i in range(len(plan.time)):
             self.pelvis.set_target(mink.SE3.from_rotation_and_translation(self._rot[self.pelvis], plan.pelvis[i]))
             for side, task in enumerate(self.feet):
-                task.set_target(mink.SE3.from_rotation_and_translation(self._rot[task], feet_lr[i, side]))
+                task.set_target(mink.SE3.from_rotation_and_translation(self._rot[task], plan.feet[i, side]))
             for _ in range(self.settings.iterations):
                 dq = mink.solve_ik(self.config, self.tasks, 1.0, "daqp", damping=self.settings.damping, limits=self.limits)
                 self.config.integrate_inplace(dq, 1.0)
@@ -119,28 +119,20 @@ def step_quality(model: mujoco.MjModel, qpos: np.ndarray, plan: StepPlan, gait: 
     foot between frames (m), lowest point of any geom but the feet (m), the narrowest sideways gap
     between the foot bodies (m, left minus right), the largest pelvis yaw (deg), and the mean
     pelvis velocity (m/s, heading frame) over the frames at full speed."""
-    data = mujoco.MjData(model)
-    pelvis_id, feet = model.body("pelvis").id, [model.body(f).id for f in FEET_LR]
-    foot_geoms = [model.geom(f).id for f in FEET_LR]
-    others = [g for g in range(model.ngeom) if g not in foot_geoms and model.geom_type[g] != mujoco.mjtGeom.mjGEOM_PLANE]
-    pelvis, foot, low, yaw = [], [], np.inf, []
-    for q in qpos:
-        data.qpos[:] = q
-        mujoco.mj_kinematics(model, data)
-        pelvis.append(data.xpos[pelvis_id].copy())
-        foot.append(data.xpos[feet].copy())
-        low = min(low, geom_bottoms(model, data)[others].min())
-        x_axis = data.xmat[pelvis_id].reshape(3, 3)[:, 0]
-        yaw.append(np.degrees(np.arctan2(x_axis[1], x_axis[0])))
-    pelvis, foot = np.array(pelvis), np.array(foot)
-    planted = plan.contact_lr[1:] & plan.contact_lr[:-1]
+    kin = body_states(model, qpos, np.zeros((len(qpos), model.nv)))
+    pelvis = kin.body_pos[:, model.body("pelvis").id - 1]
+    foot = kin.body_pos[:, [model.body(f).id - 1 for f in FEET_LR]]
+    w, x, y, z = kin.body_quat[:, model.body("pelvis").id - 1].T
+    yaw = np.degrees(np.arctan2(2.0 * (w * z + x * y), 1.0 - 2.0 * (y * y + z * z)))
+    low = lowest_geom_z(model, qpos, [model.body(b).name for b in range(1, model.nbody) if model.body(b).name not in FEET_LR]).min()
+    planted = plan.contact[1:] & plan.contact[:-1]
     slide = np.linalg.norm(np.diff(foot[..., :2], axis=0), axis=-1)[planted]
     steady = plan.speed_scale > 0.999
     velocity = np.diff(pelvis[:, :2], axis=0) * gait.fps
     return {
         "pelvis_error_m": float(np.linalg.norm(pelvis[:, :2] - plan.pelvis[:, :2], axis=-1).max()),
         "pelvis_drop_m": float((plan.pelvis[:, 2] - pelvis[:, 2]).max()),
-        "foot_error_m": float(np.linalg.norm(foot - plan.feet_lr, axis=-1).max()),
+        "foot_error_m": float(np.linalg.norm(foot - plan.feet, axis=-1).max()),
         "planted_slide_m": float(slide.max(initial=0.0)),
         "lowest_body_m": float(low),
         "min_foot_gap_m": float((foot[:, 0, 1] - foot[:, 1, 1]).min()),
