@@ -14,7 +14,7 @@ from tasktokens.paths import REPO_ROOT
 
 TOKENS = REPO_ROOT / "checkpoints" / "tokens"
 # the README's best shipped policy per task, written out here rather than imported
-BEST = {"direction": "direction_prior", "steering": "steering_prior", "reach": "reach", "strike": "strike", "long_jump": "long_jump_prior"}
+BEST = {"direction": "direction_prior", "steering": "steering_prior", "reach": "reach_prior", "strike": "strike", "long_jump": "long_jump_prior"}
 PAPER = {"direction": 0.993, "steering": 0.887, "reach": 0.949, "strike": 0.766, "long_jump": 0.998}
 SMALL_FILES = ("eval.json", "train_state.json", "config.json", "MODEL_CARD.md")
 
@@ -36,7 +36,7 @@ def test_rows_match_the_shipped_files():
         assert row.machine_detail in (folder / "MODEL_CARD.md").read_text()
     by_task = {r.task: r for r in rows}
     assert by_task["strike"].success == pytest.approx(0.659, abs=5e-4) and by_task["strike"].machine == "2-core CPU + lent H200, H100"
-    assert by_task["reach"].bfm == "v1" and by_task["direction"].bfm == "v4"
+    assert by_task["reach"].bfm == "v6" and by_task["direction"].bfm == "v4"
 
 
 def test_command_prints_markdown_and_writes_json(tmp_path, capsys):

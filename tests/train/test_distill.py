@@ -8,6 +8,7 @@ import torch
 from tasktokens.character import HUMANOID3D
 from tasktokens.models.loading import load_bfm
 from tasktokens.motion.labels import is_locomotion, skill_label
+from tasktokens.train import distill
 from tasktokens.train.checkpoint import WEIGHTS, load_weights
 from tasktokens.train.distill import GoalMaskConfig, sample_goal_masks
 from tasktokens.train.runner import RunnerConfig
@@ -79,9 +80,11 @@ def test_hand_masks_show_the_root_and_one_hands_translation():
     assert torch.equal(base, same)  # hand_prob 0 keeps the random stream of earlier runs
 
 
-def test_bf16_updates_train_a_float32_student(tmp_path, teacher):
+def test_bf16_updates_train_a_float32_student(tmp_path, teacher, monkeypatch):
     cfg = dataclasses.replace(_distill(tmp_path, teacher, 64), precision="bf16")
-    runner = cfg.run()
+    monkeypatch.setattr(distill, "cpu_has_native_bf16", lambda: False)  # the warning, whatever this CPU is
+    with pytest.warns(UserWarning, match="without native bf16.*--precision fp32"):
+        runner = cfg.run()
     assert all(p.dtype == torch.float32 and torch.isfinite(p).all() for p in runner.bfm.parameters())
     tensors, _meta = load_weights(tmp_path / WEIGHTS, HUMANOID3D)
     assert all(v.dtype == torch.float32 for k, v in tensors.items() if k.startswith("bfm.") and v.is_floating_point())

@@ -66,14 +66,24 @@ def test_card_of_a_distilled_bfm_lists_its_own_clips(tmp_path, teacher):
 
 
 def test_card_of_a_task_token_names_its_task_bfm_and_locomotion_clips(tmp_path, tiny_bfm):
+    """... and a token through a BFM whose card says non-commercial says so first too."""
+    import shutil
+
     from tests.train.test_adapt import _adapt
 
-    _adapt(tmp_path / "run", tiny_bfm, task="reach").run()
+    bfm = tmp_path / "bfm" / "checkpoint.safetensors"
+    bfm.parent.mkdir()
+    shutil.copy2(tiny_bfm, bfm)
+    _adapt(tmp_path / "run", bfm, task="reach").run()
     (tmp_path / "eval.json").write_text(json.dumps({"task": "reach", "success_rate": 0.25}))
-    text = Ship(run_dir=tmp_path / "run", out=tmp_path / "shipped", eval_json=tmp_path / "eval.json", eval_command="e").run().read_text()
-    assert "Task `reach`, method `task_tokens`" in text and str(tiny_bfm) in text
+    ship_card = Ship(run_dir=tmp_path / "run", out=tmp_path / "shipped", eval_json=tmp_path / "eval.json", eval_command="e").run
+    text = ship_card().read_text()
+    assert "Task `reach`, method `task_tokens`" in text and str(bfm) in text and "Non-commercial" not in text
     clips = text.split("## Clips")[1]
     assert "humanoid3d_walk" in clips and "humanoid3d_punch" not in clips and "humanoid3d_backflip" not in clips
+    (bfm.parent / "MODEL_CARD.md").write_text("# a BFM\n\n**Non-commercial**: trained on clips licensed for non-commercial use only (x).\n")
+    lines = ship_card().read_text().splitlines()
+    assert lines[2].startswith("**Non-commercial**") and str(bfm) in lines[2]
 
 
 def test_card_of_a_model_trained_on_non_commercial_clips_says_so_first(tmp_path):

@@ -24,11 +24,12 @@ from tasktokens.eval.bfm import SHIPPED_BFM
 from tasktokens.eval.report import write_json
 from tasktokens.eval.report_runs import check_cached_run, row_defaults, same_success_rule, stage_weights, stage_weights_name
 from tasktokens.eval.task import OOD_KINDS, TaskEval, TaskSweep
+from tasktokens.machine import describe_machine
 from tasktokens.tasks import adaptable_task_names, get_task
 from tasktokens.tasks.base import TaskEnv
 from tasktokens.train.adapt import run_name, split_method
 from tasktokens.train.checkpoint import WEIGHTS, repo_relative
-from tasktokens.train.model_card import describe_machine, git_commit
+from tasktokens.train.model_card import git_commit
 
 console = Console(stderr=True)
 PER_METHOD = ("success", "success_std", "curves", "return", "return_std", "return_curves", "params", "samples_to_90", "naturalness")

@@ -32,7 +32,7 @@ a BFM distilled from AMASS)."""
 BEST_POLICIES: dict[str, str] = {
     "direction": "direction_prior",
     "steering": "steering_prior",
-    "reach": "reach",
+    "reach": "reach_prior",
     "strike": "strike",
     "long_jump": "long_jump_prior",
 }

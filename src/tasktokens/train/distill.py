@@ -12,6 +12,7 @@ half of the time; the skill token is shown some of the time.
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -21,6 +22,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from tasktokens.envs.goals import apply_goal_mask, goal_frame_from_reference
 from tasktokens.eval.tracker import SHIPPED_TRACKER, build_actor, load_tracker
+from tasktokens.machine import cpu_has_native_bf16
 from tasktokens.models.bfm import BFM, BFMConfig, Goals, distillation_loss
 from tasktokens.models.loading import load_bfm  # noqa: F401 - re-exported: its home is models/loading.py
 from tasktokens.motion.labels import skill_label, skill_vocabulary
@@ -206,6 +208,9 @@ class DistillConfig:
             raise ValueError(f"--ema-decay {self.ema_decay}: must be in [0, 1) (0 turns the average off; 0.9999 is about 10,000 steps)")
 
     def run(self) -> DistillRunner:
+        if self.precision == "bf16" and self.device == "cpu" and cpu_has_native_bf16() is False:
+            warnings.warn("--precision bf16 on a CPU without native bf16 (no avx512_bf16 or amx_bf16 in /proc/cpuinfo): "
+                          "bf16 is emulated there and an update took 14x as long as in fp32 (docs/benchmarks.md); pass --precision fp32", stacklevel=2)
         torch.set_num_threads(self.torch_threads)
         torch.manual_seed(self.runner.seed)
         runner = self.build_runner()

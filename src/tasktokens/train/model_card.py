@@ -4,7 +4,6 @@ its model card (data and licences, samples, wall time, machine, evaluation resul
 from __future__ import annotations
 
 import json
-import platform
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +11,9 @@ from pathlib import Path
 from rich.console import Console
 
 from tasktokens.character import get_character
+from tasktokens.machine import describe_machine
 from tasktokens.motion.licences import is_non_commercial, licence_of
+from tasktokens.paths import REPO_ROOT
 from tasktokens.train.checkpoint import CONFIG, STATE, STATE_JSON, WEIGHTS, load_weights
 from tasktokens.train.curve import CURVE, curve_table
 
@@ -28,15 +29,6 @@ def git_commit() -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None if out.returncode == 0 else None
-
-
-def describe_machine() -> str:
-    import os
-
-    import torch
-
-    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
-    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, {gpu}, {platform.system()}"
 
 
 @dataclass
@@ -64,6 +56,16 @@ class Ship:
 
     def run(self) -> Path:
         return ship(self)
+
+
+def bfm_is_non_commercial(bfm: Path) -> bool:
+    """Whether the model card beside a BFM checkpoint opens with the non-commercial notice that
+    `ship` writes (the card, not the BFM's clips, is read: those may live in a run folder that
+    only the machine that trained it has)."""
+    if not bfm.is_absolute() and not bfm.exists():  # saved configs name shipped BFMs relative to the repository
+        bfm = REPO_ROOT / bfm
+    card = bfm.parent / "MODEL_CARD.md"
+    return card.is_file() and any(line.startswith("**Non-commercial**") for line in card.read_text().splitlines()[:6])
 
 
 def _per_clip_table(per_clip: dict) -> list[str]:
@@ -124,6 +126,9 @@ def ship(cfg: Ship) -> Path:
     if restricted:  # first, under the title: whoever picks the model up must see it
         lines.insert(2, f"**Non-commercial**: trained on clips licensed for non-commercial use only ({'; '.join(restricted)}); "
                         "this model inherits the restriction.\n")
+    elif "task" in config and bfm_is_non_commercial(Path(config.get("bfm", ""))):  # a token acts only through its BFM
+        lines.insert(2, f"**Non-commercial**: it acts through the BFM `{config['bfm']}`, which was trained on clips licensed for "
+                        "non-commercial use only (that BFM's model card); this token inherits the restriction.\n")
     if cfg.train_command:
         lines += ["", "## Training", "", f"```bash\n{cfg.train_command}\n```"]
     lines += ["", "## Results", "", f"```bash\n{cfg.eval_command}\n```", ""]
