@@ -67,8 +67,10 @@ def test_one_stage_is_the_task_evaluation():
 def test_bad_stages_are_clear_errors(tiny_bfm):
     with pytest.raises(ValueError, match="different BFMs"):  # the shipped direction hybrid runs on BFM v4
         TokenSwitch(tasks=("direction", "direction"), methods=("prior_only", "task_tokens_prior"), bfm=tiny_bfm, episodes=2).run()
-    with pytest.raises(CheckpointError, match="no shipped task_tokens_prior policy for reach"):  # named before any rollout
+    with pytest.raises(ValueError, match="different BFMs.*bfm_v4.*bfm_v6"):  # the shipped hybrids of direction (v4) and reach (v6)
         TokenSwitch(tasks=("direction", "reach"), episodes=2).run()
+    with pytest.raises(CheckpointError, match="no shipped task_tokens_prior policy for strike"):  # named before any rollout
+        TokenSwitch(tasks=("direction", "strike"), episodes=2).run()
     with pytest.raises(ValueError, match="stage-steps >= 1"):
         TokenSwitch(tasks=("direction",), stage_steps=0, episodes=2).run()
     with pytest.raises(ValueError, match="one per stage"):
