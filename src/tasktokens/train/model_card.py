@@ -13,8 +13,7 @@ from rich.console import Console
 from tasktokens.character import get_character
 from tasktokens.machine import describe_machine
 from tasktokens.motion.licences import is_non_commercial, licence_of
-from tasktokens.paths import REPO_ROOT
-from tasktokens.train.checkpoint import CONFIG, STATE, STATE_JSON, WEIGHTS, load_weights
+from tasktokens.train.checkpoint import CONFIG, STATE, STATE_JSON, WEIGHTS, load_weights, resolve_saved_path
 from tasktokens.train.curve import CURVE, curve_table
 
 console = Console(stderr=True)
@@ -62,9 +61,7 @@ def bfm_is_non_commercial(bfm: Path) -> bool:
     """Whether the model card beside a BFM checkpoint opens with the non-commercial notice that
     `ship` writes (the card, not the BFM's clips, is read: those may live in a run folder that
     only the machine that trained it has)."""
-    if not bfm.is_absolute() and not bfm.exists():  # saved configs name shipped BFMs relative to the repository
-        bfm = REPO_ROOT / bfm
-    card = bfm.parent / "MODEL_CARD.md"
+    card = resolve_saved_path(bfm).parent / "MODEL_CARD.md"
     return card.is_file() and any(line.startswith("**Non-commercial**") for line in card.read_text().splitlines()[:6])
 
 
