@@ -1,8 +1,9 @@
 """The steering command schedule's ceiling for a character with no side or backward steps.
 
-Usage: .venv/bin/python benchmarks/steering_ceiling.py [--motions PATHS...] [--min-seconds 1.0]
+Usage: .venv/bin/python benchmarks/steering_ceiling.py [--motions PATHS...] [--min-seconds 1.0] [--unscaled]
 No simulation: draws the evaluation's commands (tasks/direction.py next_yaw_speed for the motion
-direction and, independently, for the facing, as tasks/steering.py does; a fresh command at
+direction and, independently, for the facing, as tasks/steering.py does, with its speeds scaled
+down where the motion is more than 45 degrees off the facing (--unscaled: not); a fresh command at
 the episode start, the schedule's next one at step 199) and counts the share of judged segments a
 policy could pass at all if it can (a) hold its facing only within A degrees of its motion
 (steering success needs the facing within 45 degrees of the commanded facing, so the facing-motion
@@ -26,20 +27,23 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from tasktokens.tasks.direction import DirectionConfig, next_yaw_speed
+from tasktokens.tasks.direction import next_yaw_speed
+from tasktokens.tasks.steering import SteeringConfig, off_facing_speed
 
 
-def segment_commands(episodes: int = 200_000, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+def segment_commands(episodes: int = 200_000, seed: int = 0, scaled: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
     """(2, E) facing-motion angles (degrees, 0-180) and commanded speeds of both segments."""
-    cfg, gen = DirectionConfig(), torch.Generator().manual_seed(seed)
+    cfg, gen = SteeringConfig(), torch.Generator().manual_seed(seed)
+    off_range = cfg.off_facing_speed_range if scaled else None
     zeros, fresh = torch.zeros(episodes), torch.ones(episodes, dtype=torch.bool)
     yaw, speed = next_yaw_speed(zeros, zeros, fresh, cfg, gen)
     face, _ = next_yaw_speed(zeros, speed, fresh, cfg, gen)
     yaw2, speed2 = next_yaw_speed(yaw, speed, ~fresh, cfg, gen)
     face2, _ = next_yaw_speed(face, speed2, ~fresh, cfg, gen)
+    commanded = [off_facing_speed(s, y, f, cfg.speed_range, off_range) for s, y, f in ((speed, yaw, face), (speed2, yaw2, face2))]
     angle = torch.stack([yaw - face, yaw2 - face2])
     angle = torch.rad2deg(torch.atan2(torch.sin(angle), torch.cos(angle)).abs())
-    return angle, torch.stack([speed, speed2])
+    return angle, torch.stack(commanded)
 
 
 def ceiling(angle: torch.Tensor, speed: torch.Tensor, side_deg: float, top_speed: float, stands: bool = False) -> float:
@@ -73,8 +77,9 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--motions", type=Path, nargs="*", default=[], help="clip files or folders: also the ceiling from their data")
     p.add_argument("--min-seconds", type=float, default=1.0, help="seconds of matching motion the data must hold for a segment")
+    p.add_argument("--unscaled", action="store_true", help="direction's speeds at every angle (steering before 2026-12-08)")
     args = p.parse_args()
-    angle, speed = segment_commands()
+    angle, speed = segment_commands(scaled=not args.unscaled)
     print("| facing-motion angle (deg) | share of segments |")
     print("| --- | --- |")
     for lo, hi in ((0, 45), (45, 90), (90, 135), (135, 180)):

@@ -5,11 +5,15 @@ same schedule. Observation: target direction (2) and speed (1) as in direction, 
 facing (2), all in the root heading frame. Reward 0.7 r_direction + 0.3 max(0, cos facing error).
 Success: after an 80-step grace period, facing error <= 45 degrees and |e_rel| <= 0.2 at every
 step, e_rel from the root velocity averaged over the last 0.5 s as in direction. Speeds as in
-direction (1.0-3.5 m/s).
+direction (1.0-3.5 m/s), but scaled to the data where the motion is more than 45 degrees from the
+facing: no clip steps sideways or backward faster than 1.66 / 1.59 m/s (0.5 s averages, MIT +
+Reallusion, docs/data.md), so such a command's speed is mapped linearly from 1.0-3.5 onto
+SteeringConfig.off_facing_speed_range (1.0-1.5 m/s; None: the unscaled schedule).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -27,9 +31,39 @@ if TYPE_CHECKING:
 Tensor = torch.Tensor
 
 
+OFF_FACING_RAD = math.radians(45.0)
+"""Beyond this angle between the commanded motion and facing a forward walk cannot pass (the
+facing may be off by at most 45 degrees), so the command needs a side or backward step."""
+
+
 @dataclass
 class SteeringConfig(DirectionConfig):
-    """steering task (direction's settings)."""
+    """steering task (direction's settings, and the speeds of side and backward commands)."""
+
+    off_facing_speed_range: tuple[float, float] | None = (1.0, 1.5)
+    """Commanded speeds (m/s) when the motion is more than 45 degrees from the facing: the
+    schedule's speed mapped linearly from speed_range onto this range (side and backward steps in
+    the clips top out at 1.66 / 1.59 m/s). None: speed_range at every angle, as before 2026-12-08."""
+
+    def __post_init__(self) -> None:
+        r = self.off_facing_speed_range
+        if r is not None and not 0.0 < r[0] <= r[1]:
+            raise ValueError(f"SteeringConfig.off_facing_speed_range {r}: give (low, high) m/s with 0 < low <= high, or None")
+
+
+def off_facing_speed(
+    speed: Tensor, motion_yaw: Tensor, facing_yaw: Tensor, speed_range: tuple[float, float], off_range: tuple[float, float] | None
+) -> Tensor:
+    """Commanded speed (K,) of steering commands: speed (K,) from direction's schedule, kept where
+    the motion yaw (K,) is within OFF_FACING_RAD of the facing yaw (K,) (radians, world frame),
+    else mapped linearly from speed_range onto off_range; a stop (0) stays a stop."""
+    if off_range is None:
+        return speed
+    (lo, hi), (off_lo, off_hi) = speed_range, off_range
+    diff = motion_yaw - facing_yaw
+    off = torch.atan2(torch.sin(diff), torch.cos(diff)).abs() > OFF_FACING_RAD
+    scaled = off_lo + (speed - lo) * (off_hi - off_lo) / (hi - lo)
+    return torch.where(off & (speed > 0), scaled, speed)
 
 
 @register_task("steering", SteeringConfig)
@@ -40,13 +74,20 @@ class SteeringEnv(DirectionEnv):
     def init_commands(self) -> None:
         super().init_commands()
         self.facing_yaw = torch.zeros(self.num_envs)
+        self.schedule_speed = torch.zeros(self.num_envs)  # direction's schedule walks this, not the scaled speed
 
     def resample_commands(self, ids: Tensor) -> None:
         if ids.numel() == 0:
             return
+        self.target_speed[ids] = self.schedule_speed[ids]
         super().resample_commands(ids)
+        self.schedule_speed[ids] = self.target_speed[ids]
         fresh = self.episode_length_buf[ids] == 0
         self.facing_yaw[ids], _ = next_yaw_speed(self.facing_yaw[ids], self.target_speed[ids], fresh, self.task_cfg, self.gen)
+        cfg = self.task_cfg
+        self.target_speed[ids] = off_facing_speed(
+            self.schedule_speed[ids], self.target_yaw[ids], self.facing_yaw[ids], cfg.speed_range, cfg.off_facing_speed_range
+        )
 
     @property
     def target_facing(self) -> Tensor:
