@@ -55,6 +55,7 @@ def test_env_commands_side_and_backward_steps_at_the_scaled_speeds_and_walks_the
     assert torch.allclose(env.target_speed[off], 1.0 + (env.schedule_speed[off] - 1.0) * 0.2)
     assert torch.equal(env.target_speed[~off], env.schedule_speed[~off])
 
+
 def test_unscaled_schedule_is_direction_s_at_every_angle():
     env = _env(SteeringConfig(off_facing_speed_range=None), 256)
     off = (_angle(env) > math.radians(45)) & (env.target_speed > 0)

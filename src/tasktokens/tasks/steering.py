@@ -74,17 +74,14 @@ class SteeringEnv(DirectionEnv):
     def init_commands(self) -> None:
         super().init_commands()
         self.facing_yaw = torch.zeros(self.num_envs)
-        self.schedule_speed = torch.zeros(self.num_envs)  # direction's schedule walks this, not the scaled speed
+        self.schedule_speed = torch.zeros(self.num_envs)  # direction's schedule walks this; target_speed is it scaled
 
     def resample_commands(self, ids: Tensor) -> None:
         if ids.numel() == 0:
             return
-        self.target_speed[ids] = self.schedule_speed[ids]
-        super().resample_commands(ids)
-        self.schedule_speed[ids] = self.target_speed[ids]
-        fresh = self.episode_length_buf[ids] == 0
-        self.facing_yaw[ids], _ = next_yaw_speed(self.facing_yaw[ids], self.target_speed[ids], fresh, self.task_cfg, self.gen)
-        cfg = self.task_cfg
+        cfg, fresh = self.task_cfg, self.episode_length_buf[ids] == 0
+        self.target_yaw[ids], self.schedule_speed[ids] = next_yaw_speed(self.target_yaw[ids], self.schedule_speed[ids], fresh, cfg, self.gen)
+        self.facing_yaw[ids], _ = next_yaw_speed(self.facing_yaw[ids], self.schedule_speed[ids], fresh, cfg, self.gen)
         self.target_speed[ids] = off_facing_speed(
             self.schedule_speed[ids], self.target_yaw[ids], self.facing_yaw[ids], cfg.speed_range, cfg.off_facing_speed_range
         )
