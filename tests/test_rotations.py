@@ -131,3 +131,12 @@ def test_angle_between():
     b = rot.quat_from_axis_angle(axis, torch.tensor(1.0))
     assert float(rot.quat_angle_between(a, b)) == pytest.approx(0.7)
     assert float(rot.quat_angle_between(a, -a)) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_wrap_angle_by_hand():
+    from tasktokens.rotations import wrap_angle
+
+    angles = torch.tensor([0.0, 3.0, 3.5, -3.5, math.pi, -math.pi, 7.0, -20.0])
+    expected = torch.tensor([0.0, 3.0, 3.5 - 2 * math.pi, 2 * math.pi - 3.5, -math.pi, -math.pi, 7.0 - 2 * math.pi, -20.0 + 6 * math.pi])
+    assert torch.allclose(wrap_angle(angles), expected, atol=1e-6)
+    assert torch.allclose(wrap_angle(torch.full((2, 3), 2 * math.pi)), torch.zeros(2, 3), atol=1e-6)

@@ -12,6 +12,11 @@ import torch
 Tensor = torch.Tensor
 
 
+def wrap_angle(angle: Tensor) -> Tensor:
+    """Angles (radians, any shape) wrapped to [-pi, pi)."""
+    return torch.remainder(angle + torch.pi, 2 * torch.pi) - torch.pi
+
+
 def quat_normalize(q: Tensor) -> Tensor:
     """Unit quaternion, (..., 4) -> (..., 4)."""
     return q / q.norm(dim=-1, keepdim=True).clamp_min(1e-12)

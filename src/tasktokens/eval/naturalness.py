@@ -27,7 +27,7 @@ def frame_features(body_pos_w: Tensor, body_quat_w: Tensor, dt: float) -> Tensor
     vel_w = (root[1:] - root[:-1]) / dt
     vel_h = rot.quat_rotate(heading_inv[:-1], vel_w)[..., :2]
     yaw = rot.heading_angle(root_q)
-    yaw_rate = torch.remainder(yaw[1:] - yaw[:-1] + torch.pi, 2 * torch.pi) - torch.pi
+    yaw_rate = rot.wrap_angle(yaw[1:] - yaw[:-1])
     local_vel = (local[1:] - local[:-1]) / dt  # how the limbs move relative to the root
     return torch.cat([local[:-1].flatten(-2), local_vel.flatten(-2), root[:-1, :, 2:3], vel_h, (yaw_rate / dt)[..., None]], dim=-1)
 

@@ -47,17 +47,13 @@ from tasktokens.eval.probe_rollout import ProbeState, Schedule, Trajectory, roll
 from tasktokens.eval.report import write_json
 from tasktokens.models.bfm import Goals
 from tasktokens.models.loading import load_bfm
+from tasktokens.rotations import wrap_angle as wrap
 from tasktokens.sim.common import SimConfig
 from tasktokens.tasks.priors import PELVIS_HEIGHT, TURN_RATE, gait_skill, goal_times, root_frames
 
 console = Console(stderr=True)
 Tensor = torch.Tensor
 Rule = Callable[[Trajectory], tuple[Tensor, Tensor]]
-
-
-def wrap(angle: Tensor) -> Tensor:
-    """Angles wrapped to [-pi, pi)."""
-    return torch.remainder(angle + math.pi, 2 * math.pi) - math.pi
 
 
 # --- pass rules: pure functions of the trajectory -> ((N,) bool pass, (N,) float error) ---------

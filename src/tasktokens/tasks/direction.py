@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from tasktokens.rotations import wrap_angle
 from tasktokens.tasks import register_task
 from tasktokens.tasks.base import TaskEnv, TaskEnvConfig
 from tasktokens.tasks.priors import direction_prior
@@ -59,7 +60,7 @@ def next_yaw_speed(
         rand, lo + (hi - lo) * torch.rand(k, generator=gen), (speed + (torch.rand(k, generator=gen) * 2 - 1) * 0.3).clamp(lo, hi)
     )
     stop = torch.rand(k, generator=gen) < cfg.stop_prob
-    return torch.remainder(new_yaw + torch.pi, 2 * torch.pi) - torch.pi, torch.where(stop, torch.zeros_like(new_speed), new_speed)
+    return wrap_angle(new_yaw), torch.where(stop, torch.zeros_like(new_speed), new_speed)
 
 
 @register_task("direction", DirectionConfig)

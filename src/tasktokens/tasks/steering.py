@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from tasktokens.rotations import wrap_angle
 from tasktokens.tasks import register_task
 from tasktokens.tasks.direction import DirectionConfig, DirectionEnv, next_yaw_speed
 from tasktokens.tasks.priors import steering_prior
@@ -60,8 +61,7 @@ def off_facing_speed(
     if off_range is None:
         return speed
     (lo, hi), (off_lo, off_hi) = speed_range, off_range
-    diff = motion_yaw - facing_yaw
-    off = torch.atan2(torch.sin(diff), torch.cos(diff)).abs() > OFF_FACING_RAD
+    off = wrap_angle(motion_yaw - facing_yaw).abs() > OFF_FACING_RAD
     scaled = off_lo + (speed - lo) * (off_hi - off_lo) / (hi - lo)
     return torch.where(off & (speed > 0), scaled, speed)
 
