@@ -27,7 +27,7 @@ def offsets(lib: MotionLib, fps: float = 30.0) -> tuple[torch.Tensor, torch.Tens
     v = state.body_lin_vel[:, 0, :2]
     heading = rot.heading_angle(state.body_quat[:, 0])
     diff = torch.atan2(v[:, 1], v[:, 0]) - heading
-    return v.norm(dim=-1), torch.rad2deg(torch.atan2(torch.sin(diff), torch.cos(diff)).abs())
+    return v.norm(dim=-1), torch.rad2deg(rot.wrap_angle(diff).abs())
 
 
 def main() -> None:

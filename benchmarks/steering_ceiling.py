@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from tasktokens.rotations import wrap_angle
 from tasktokens.tasks.direction import next_yaw_speed
 from tasktokens.tasks.steering import SteeringConfig, off_facing_speed
 
@@ -42,7 +43,7 @@ def segment_commands(episodes: int = 200_000, seed: int = 0, scaled: bool = True
     face2, _ = next_yaw_speed(face, speed2, ~fresh, cfg, gen)
     commanded = [off_facing_speed(s, y, f, cfg.speed_range, off_range) for s, y, f in ((speed, yaw, face), (speed2, yaw2, face2))]
     angle = torch.stack([yaw - face, yaw2 - face2])
-    angle = torch.rad2deg(torch.atan2(torch.sin(angle), torch.cos(angle)).abs())
+    angle = torch.rad2deg(wrap_angle(angle).abs())
     return angle, torch.stack(commanded)
 
 
